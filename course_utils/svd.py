@@ -1,0 +1,101 @@
+"""The singular value decomposition of a weight matrix: spectrum, explained variance and
+rank-k truncation (introduced in 02_spectrum, 03_explained_variance and 04_truncate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def check_matrix(matrix: torch.Tensor) -> None:
+    """Raise a clear error unless ``matrix`` is a 2-D tensor."""
+    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2:
+        shape = tuple(matrix.shape) if isinstance(matrix, torch.Tensor) else type(matrix).__name__
+        raise ValueError(f"expected a 2-D weight matrix (rows, columns), got shape {shape}")
+
+
+def check_rank(rank: int, shape: tuple[int, ...] | torch.Size) -> int:
+    """Return ``rank`` if it is an integer in 1..min(shape), else raise naming the range."""
+    largest = min(shape)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= largest:
+        raise ValueError(
+            f"rank must be an integer from 1 to {largest} for a {shape[0]}×{shape[1]} matrix, "
+            f"got {rank!r}"
+        )
+    return rank
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """``matrix = U @ diag(singular_values) @ Vh``, thin form, singular values descending."""
+
+    U: torch.Tensor
+    singular_values: torch.Tensor
+    Vh: torch.Tensor
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.U.shape[0], self.Vh.shape[1])
+
+    def factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``U[:, :rank]``, ``diag(S[:rank])`` and ``Vh[:rank, :]``, as stored by the original."""
+        check_rank(rank, self.shape)
+        return self.U[:, :rank], torch.diag(self.singular_values[:rank]), self.Vh[:rank, :]
+
+    def folded_factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(U_k·diag(S_k), Vh_k)``: the singular values folded into the left factor."""
+        check_rank(rank, self.shape)
+        return self.U[:, :rank] * self.singular_values[:rank], self.Vh[:rank, :]
+
+    def approximation(self, rank: int) -> torch.Tensor:
+        """The rank-``rank`` truncation, same shape as the original matrix."""
+        left, right = self.folded_factors(rank)
+        return left @ right
+
+
+def decompose(matrix: torch.Tensor) -> Decomposition:
+    """Thin SVD of a 2-D tensor, computed in float64 and returned in the input's dtype."""
+    check_matrix(matrix)
+    U, S, Vh = torch.linalg.svd(matrix.detach().to(torch.float64), full_matrices=False)
+    dtype = matrix.dtype if matrix.dtype.is_floating_point else torch.float32
+    return Decomposition(U.to(dtype), S.to(dtype), Vh.to(dtype))
+
+
+def singular_values(matrix: torch.Tensor) -> torch.Tensor:
+    """Singular values of a 2-D tensor, largest first (float64 for accuracy)."""
+    check_matrix(matrix)
+    return torch.linalg.svdvals(matrix.detach().to(torch.float64))
+
+
+def explained_variance(singular_values: torch.Tensor) -> torch.Tensor:
+    """Cumulative explained variance ``cumsum(σ²) / sum(σ²)``; entry k-1 belongs to rank k."""
+    energy = singular_values.to(torch.float64) ** 2
+    return torch.cumsum(energy, 0) / energy.sum()
+
+
+def rank_for_variance(singular_values: torch.Tensor, target: float) -> int:
+    """Smallest rank whose explained variance reaches ``target``, a fraction in (0, 1]."""
+    if not 0 < target <= 1:
+        raise ValueError(f"target must be a fraction in (0, 1], got {target}")
+    cumulative = explained_variance(singular_values)
+    # tolerance: the last cumulative value can be 1 - 1e-16 in floating point
+    return (
+        int(torch.searchsorted(cumulative, torch.tensor(target - 1e-12, dtype=cumulative.dtype)))
+        + 1
+    )
+
+
+def low_rank_approximation(matrix: torch.Tensor, rank: int) -> torch.Tensor:
+    """Best rank-``rank`` approximation of ``matrix`` (Eckart–Young), same shape and dtype."""
+    check_matrix(matrix)
+    check_rank(rank, matrix.shape)
+    return decompose(matrix).approximation(rank)
+
+
+def numerical_rank(matrix: torch.Tensor, relative_tolerance: float | None = None) -> int:
+    """Number of singular values above ``tol · σ_max`` (default tol: max(m, n) · float32 eps)."""
+    values = singular_values(matrix)
+    if relative_tolerance is None:
+        relative_tolerance = max(matrix.shape) * torch.finfo(torch.float32).eps
+    return int((values > relative_tolerance * values[0]).sum())

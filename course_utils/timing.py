@@ -1,0 +1,57 @@
+"""Honest timing: warm-up, device synchronisation, median and spread of repeats (used by
+07_is_it_worth_it and by benchmarks/)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call: median, 5th and 95th percentile over ``repeats`` calls."""
+
+    median: float
+    p05: float
+    p95: float
+    repeats: int
+
+
+def synchronize(device: torch.device | str) -> None:
+    """Wait for queued CUDA work, so a timer measures the work and not its launch."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _quantile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def time_call(
+    function: Callable[[], object],
+    *,
+    repeats: int = 20,
+    warmup: int = 3,
+    device: torch.device | str = "cpu",
+) -> Timing:
+    """Time ``function()`` after ``warmup`` untimed calls; each call is timed on its own."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"repeats must be ≥ 1 and warmup ≥ 0, got {repeats} and {warmup}")
+    for _ in range(warmup):
+        function()
+    synchronize(device)
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        synchronize(device)
+        samples.append(time.perf_counter() - start)
+    ordered = sorted(samples)
+    return Timing(
+        statistics.median(ordered), _quantile(ordered, 0.05), _quantile(ordered, 0.95), repeats
+    )
