@@ -38,7 +38,7 @@ class TrainConfig:
 
 
 def _identity(config: TrainConfig, device_type: str) -> dict:
-    return {**asdict(config), "device_type": device_type, "torch": torch.__version__}
+    return {**asdict(config), "device_type": device_type, "torch": str(torch.__version__)}
 
 
 def save_checkpoint(

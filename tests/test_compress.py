@@ -1,0 +1,88 @@
+"""compress: new models, every other parameter copied, factorized layer equal to the truncation."""
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.compress import (
+    FactorizedLinear,
+    factorize_layer,
+    factorize_layers,
+    linear_layer,
+    linear_layer_names,
+    truncate_layer,
+)
+from course_utils.models import SimpleNN
+from course_utils.svd import low_rank_approximation
+
+
+@pytest.fixture
+def model() -> SimpleNN:
+    torch.manual_seed(0)
+    return SimpleNN()
+
+
+def test_truncate_layer_replaces_only_fc1_weight(model):
+    compressed = truncate_layer(model, "fc1", 10)
+    assert compressed is not model
+    assert torch.equal(compressed.fc1.bias, model.fc1.bias)
+    assert torch.equal(compressed.fc2.weight, model.fc2.weight)
+    assert torch.equal(compressed.fc2.bias, model.fc2.bias)
+    assert torch.allclose(compressed.fc1.weight, low_rank_approximation(model.fc1.weight, 10))
+    assert compressed.fc1.weight.shape == model.fc1.weight.shape
+
+
+def test_truncate_layer_leaves_the_original_untouched(model):
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    truncate_layer(model, "fc1", 3)
+    factorize_layer(model, "fc1", 3)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("rank", [1, 10, 250, 500])
+def test_factorized_model_computes_the_rank_k_model(model, rank):
+    images = torch.rand(32, 1, 28, 28)
+    same_shape = truncate_layer(model, "fc1", rank)
+    factorized = factorize_layer(model, "fc1", rank)
+    assert isinstance(factorized.fc1, FactorizedLinear)
+    assert torch.allclose(factorized(images), same_shape(images), atol=1e-4)
+    assert torch.equal(factorized.fc1.expand.bias, model.fc1.bias)
+    assert factorized.fc1.project.bias is None
+    assert torch.allclose(factorized.fc1.dense_weight(), same_shape.fc1.weight, atol=1e-5)
+
+
+def test_factorized_layer_shapes():
+    layer = FactorizedLinear.from_linear(nn.Linear(784, 500), 10)
+    assert tuple(layer.project.weight.shape) == (10, 784)
+    assert tuple(layer.expand.weight.shape) == (500, 10)
+
+
+def test_unknown_layer_names_list_the_linear_layers(model):
+    with pytest.raises(KeyError, match=r"\['fc1', 'fc2'\]"):
+        truncate_layer(model, "fc3", 10)
+
+
+def test_non_linear_layers_are_refused():
+    network = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(1352, 4))
+    with pytest.raises(TypeError, match=r"not nn\.Linear"):
+        linear_layer(network, "0")
+
+
+@pytest.mark.parametrize("rank", [0, 501, -3])
+def test_bad_rank_is_refused_before_copying(model, rank):
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        factorize_layer(model, "fc1", rank)
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        truncate_layer(model, "fc1", rank)
+
+
+def test_factorize_layers_handles_nested_modules():
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Sequential(nn.Linear(30, 8)))
+    names = linear_layer_names(network)
+    assert names == ["0", "2.0"]
+    compressed = factorize_layers(network, {"0": 20, "2.0": 8})
+    inputs = torch.randn(5, 20)
+    assert torch.allclose(compressed(inputs), network(inputs), atol=1e-5)
+    assert isinstance(compressed[2][0], FactorizedLinear)
+    assert linear_layer_names(network, include=lambda name: name.startswith("2")) == ["2.0"]

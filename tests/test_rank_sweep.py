@@ -1,0 +1,35 @@
+"""RankSweep gives exactly the accuracy of the truncated model, at any rank, fast or slow path."""
+
+import pytest
+import torch
+
+from course_utils.compress import truncate_layer
+from course_utils.data import load_mnist
+from course_utils.models import SimpleNN
+from course_utils.rank_sweep import RankSweep
+from course_utils.training import accuracy, train_on_tensors
+
+
+@pytest.fixture(scope="module")
+def trained():
+    torch.manual_seed(0)
+    model = SimpleNN(hidden_dim=64)
+    train_on_tensors(model, load_mnist(True).subset(6_400), progress=False)
+    return model
+
+
+def test_sweep_matches_the_rebuilt_model(trained):
+    test = load_mnist(False).subset(2_000)
+    sweep = RankSweep(trained, test)
+    ranks = [64, 1, 7, 30, 7]
+    expected = [accuracy(truncate_layer(trained, "fc1", r), test) for r in ranks]
+    assert sweep.accuracies(ranks) == pytest.approx(expected, abs=1e-3)
+    assert sweep.accuracy(7) == pytest.approx(expected[2], abs=1e-3)
+
+
+def test_sweep_rejects_ranks_outside_the_layer(trained):
+    sweep = RankSweep(trained, load_mnist(False).subset(100))
+    with pytest.raises(ValueError, match="from 1 to 64"):
+        sweep.accuracy(65)
+    with pytest.raises(ValueError, match="from 1 to 64"):
+        sweep.accuracies([3, 0])
