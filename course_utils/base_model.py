@@ -3,6 +3,8 @@ so a stale checkpoint is never loaded by mistake (introduced in 01_train)."""
 
 from __future__ import annotations
 
+import pickle
+import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -100,18 +102,18 @@ def base_model(
 ) -> tuple[SimpleNN, TrainingHistory]:
     """The trained base model for ``config``: loaded from the cache, or trained and cached.
 
-    A cached file made with other settings is left untouched and the model is retrained.
+    A cached file that cannot be read or was made with other settings is never loaded: it is
+    kept under a ``.stale-<time>`` name (nothing is deleted) and the model is retrained.
     """
     device = device or torch.device("cpu")
     path = artifacts_dir() / config.cache_name(device.type)
     if path.exists() and not retrain:
         try:
             return load_checkpoint(path, config, device)
-        except CheckpointMismatchError as error:
-            warnings.warn(
-                f"{error}; retraining instead and leaving that file as it is", stacklevel=2
-            )
-            return train_base_model(config, device, progress)
+        except (CheckpointMismatchError, pickle.UnpicklingError, RuntimeError, EOFError) as error:
+            kept = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+            path.rename(kept)
+            warnings.warn(f"{error}; kept it as {kept.name} and retraining", stacklevel=2)
     model, history = train_base_model(config, device, progress)
     save_checkpoint(path, model, history, config, device.type)
     return model, history

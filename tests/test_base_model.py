@@ -70,7 +70,7 @@ def test_a_checkpoint_with_other_settings_is_refused_by_name(artifacts):
         load_checkpoint(path, TrainConfig(), CPU)
 
 
-def test_a_mismatched_cache_file_is_retrained_and_left_untouched(artifacts, fake_training):
+def test_a_mismatched_cache_file_is_kept_aside_and_retrained(artifacts, fake_training):
     config = TrainConfig(hidden_dim=16)
     path = artifacts / config.cache_name("cpu")
     save_checkpoint(
@@ -84,7 +84,21 @@ def test_a_mismatched_cache_file_is_retrained_and_left_untouched(artifacts, fake
     with pytest.warns(UserWarning, match="retraining"):
         base_model(config, CPU)
     assert len(fake_training) == 1
-    assert path.read_bytes() == before
+    kept = [p for p in artifacts.iterdir() if ".stale-" in p.name]
+    assert len(kept) == 1 and kept[0].read_bytes() == before
+    load_checkpoint(path, config, CPU)
+
+
+def test_an_unreadable_cache_file_is_kept_aside_and_retrained(artifacts, fake_training):
+    config = TrainConfig(hidden_dim=16)
+    path = artifacts / config.cache_name("cpu")
+    path.write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="retraining"):
+        base_model(config, CPU)
+    assert len(fake_training) == 1
+    assert [p.read_bytes() for p in artifacts.iterdir() if ".stale-" in p.name] == [
+        b"not a checkpoint"
+    ]
 
 
 def test_saving_leaves_no_temporary_files(artifacts):
