@@ -16,6 +16,7 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
@@ -25,6 +26,12 @@ def write_atomically(path: str | Path, write: Callable[[IO[bytes]], None]) -> Pa
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_text_atomically(path: str | Path, text: str) -> Path:

@@ -91,3 +91,270 @@ def digit_grid(
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return figure
+
+
+def training_curve(samples_seen: torch.Tensor, running_accuracy: torch.Tensor) -> go.Figure:
+    """Figure 1: running training accuracy against the number of samples seen."""
+    figure = go.Figure(
+        go.Scatter(
+            x=as_float32(samples_seen),
+            y=as_float32(running_accuracy) * 100,
+            mode="lines",
+            line={"color": COLORS["trained"]},
+            name="running accuracy",
+        )
+    )
+    final = float(running_accuracy[-1]) * 100
+    above = (running_accuracy > 0.9).nonzero()
+    crossing = (
+        f"passes 90% after {int(samples_seen[above[0, 0]]):,} samples and " if len(above) else ""
+    )
+    return styled(
+        figure,
+        f"Running training accuracy {crossing}ends at {final:.1f}%",
+        "training samples seen",
+        "running training accuracy (%)",
+    )
+
+
+def scree_plot(spectra: dict[str, torch.Tensor], log_scale: bool = False) -> go.Figure:
+    """Figure 2: singular values against their index, one line per named spectrum."""
+    figure = go.Figure()
+    palette = [COLORS["trained"], COLORS["random"], COLORS["compressed"], COLORS["reference"]]
+    for (name, values), color in zip(spectra.items(), palette, strict=False):
+        figure.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(values) + 1, dtype=np.int32),
+                y=as_float32(values),
+                mode="lines",
+                name=name,
+                line={"color": color},
+            )
+        )
+    figure.update_yaxes(type="log" if log_scale else "linear")
+    scale = "log scale" if log_scale else "linear scale"
+    return styled(
+        figure,
+        f"Trained fc1's singular values fall off a cliff; random ones do not ({scale})",
+        "index i of the singular value (largest first)",
+        "singular value σᵢ",
+    )
+
+
+def explained_variance_figure(
+    cumulative: torch.Tensor, marked_ranks: dict[str, int] | None = None
+) -> go.Figure:
+    """Figure 3: cumulative explained variance against rank k, with chosen ranks marked."""
+    ranks = np.arange(1, len(cumulative) + 1, dtype=np.int32)
+    figure = go.Figure(
+        go.Scatter(
+            x=ranks,
+            y=as_float32(cumulative) * 100,
+            mode="lines",
+            name="explained variance",
+            line={"color": COLORS["trained"]},
+        )
+    )
+    for label, rank in (marked_ranks or {}).items():
+        figure.add_trace(
+            go.Scatter(
+                x=[rank],
+                y=[float(cumulative[rank - 1]) * 100],
+                mode="markers+text",
+                text=[f"{label}: k={rank}"],
+                textposition="middle right",
+                marker={"size": 9, "color": COLORS["compressed"]},
+                showlegend=False,
+            )
+        )
+    half = int(np.searchsorted(as_float32(cumulative), 0.5)) + 1
+    return styled(
+        figure,
+        f"Half of fc1's variance sits in its top {half} directions; the rest is spread thin",
+        "rank k (number of singular values kept)",
+        "explained variance (%)",
+    )
+
+
+def accuracy_vs_rank(
+    ranks: Sequence[int], accuracies: Sequence[float], base_accuracy: float
+) -> go.Figure:
+    """Test accuracy of the rank-k model against k, with the uncompressed model as a line."""
+    figure = go.Figure(
+        go.Scatter(
+            x=np.asarray(ranks, dtype=np.int32),
+            y=as_float32(accuracies) * 100,
+            mode="lines",
+            name="fc1 truncated to rank k",
+            line={"color": COLORS["compressed"]},
+        )
+    )
+    figure.add_hline(
+        y=base_accuracy * 100,
+        line={"color": COLORS["reference"], "dash": "dash"},
+        annotation_text=f"uncompressed: {base_accuracy * 100:.1f}%",
+        annotation_position="bottom right",
+    )
+    within = next(
+        (r for r, a in zip(ranks, accuracies, strict=True) if a >= base_accuracy - 0.005), None
+    )
+    finding = f"within half a point of the original from rank {within}" if within else ""
+    return styled(
+        figure,
+        f"Accuracy recovers quickly with rank: {finding}",
+        "rank k of fc1",
+        "test accuracy (%)",
+    )
+
+
+def reconstruction_error_figure(
+    ranks: Sequence[int], measured: Sequence[float], predicted: Sequence[float]
+) -> go.Figure:
+    """Relative Frobenius error of the rank-k weight, measured and from the tail of σ²."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=np.asarray(ranks, dtype=np.int32),
+            y=as_float32(measured),
+            mode="markers",
+            name="measured ‖W − W_k‖_F / ‖W‖_F",
+            marker={"color": COLORS["trained"], "size": 6},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=np.asarray(ranks, dtype=np.int32),
+            y=as_float32(predicted),
+            mode="lines",
+            name="Eckart–Young: √(Σ_{i>k} σᵢ² / Σ σᵢ²)",
+            line={"color": COLORS["reference"], "dash": "dot"},
+        )
+    )
+    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
+    return styled(
+        figure,
+        "The truncation error is exactly the energy of the dropped singular values",
+        "rank k of fc1",
+        "relative Frobenius error",
+    )
+
+
+def storage_figure(
+    ranks: Sequence[int], series: dict[str, Sequence[int]], dense: int, break_even: int
+) -> go.Figure:
+    """Numbers stored against rank for several layouts, with the dense count and break-even."""
+    figure = go.Figure()
+    palette = [COLORS["trained"], COLORS["compressed"], COLORS["random"]]
+    for (name, counts), color in zip(series.items(), palette, strict=False):
+        figure.add_trace(
+            go.Scatter(
+                x=np.asarray(ranks, dtype=np.int32),
+                y=np.asarray(counts, dtype=np.int64),
+                mode="lines",
+                name=name,
+                line={"color": color},
+            )
+        )
+    figure.add_hline(
+        y=dense,
+        line={"color": COLORS["reference"], "dash": "dash"},
+        annotation_text=f"dense fc1: {dense:,}",
+        annotation_position="top left",
+    )
+    figure.add_vline(
+        x=break_even,
+        line={"color": COLORS["warning"], "dash": "dot"},
+        annotation_text=f"break-even k = {break_even}",
+        annotation_position="bottom right",
+    )
+    return styled(
+        figure,
+        f"The factors only save storage below rank {break_even + 1}",
+        "rank k",
+        "numbers stored",
+    )
+
+
+def fine_tune_figure(
+    samples: Sequence[int],
+    series: dict[str, Sequence[float]],
+    base_accuracy: float,
+    title: str,
+) -> go.Figure:
+    """Test accuracy against the number of fine-tuning samples, one line per model."""
+    figure = go.Figure()
+    palette = [COLORS["compressed"], COLORS["random"], COLORS["trained"]]
+    shown = [max(s, 1) for s in samples]  # log axis: plot "0 samples" at 1
+    for (name, accuracies), color in zip(series.items(), palette, strict=False):
+        figure.add_trace(
+            go.Scatter(
+                x=np.asarray(shown[: len(accuracies)], dtype=np.int64),
+                y=as_float32(accuracies) * 100,
+                mode="lines+markers",
+                name=name,
+                line={"color": color},
+            )
+        )
+    figure.add_hline(
+        y=base_accuracy * 100,
+        line={"color": COLORS["reference"], "dash": "dash"},
+        annotation_text=f"uncompressed: {base_accuracy * 100:.1f}%",
+        annotation_position="bottom right",
+    )
+    figure.update_xaxes(type="log")
+    return styled(
+        figure, title, "fine-tuning samples (log scale; 0 shown at 1)", "test accuracy (%)"
+    )
+
+
+# --- 07_is_it_worth_it ---
+
+
+def accuracy_budget_figure(
+    curves: dict[str, tuple[Sequence[float], Sequence[Spread]]],
+    reference: Spread,
+    title: str,
+    dashed: Sequence[str] = (),
+) -> go.Figure:
+    """Test accuracy (mean ± standard deviation over seeds) against the parameters a model keeps,
+    one line per method; ``reference`` (the uncompressed model) is drawn as a shaded band."""
+    figure = go.Figure()
+    palette = [
+        COLORS["compressed"],
+        COLORS["trained"],
+        COLORS["random"],
+        COLORS["warning"],
+        "#9467bd",
+        "#8c564b",
+    ]
+    low, high = (reference.mean - reference.std) * 100, (reference.mean + reference.std) * 100
+    figure.add_hrect(y0=low, y1=high, fillcolor=COLORS["reference"], opacity=0.2, line_width=0)
+    figure.add_hline(
+        y=reference.mean * 100,
+        line={"color": COLORS["reference"], "dash": "dot"},
+        annotation_text=f"uncompressed: {reference.format(100, 1)}%",
+        annotation_position="top left",
+    )
+    for (name, (parameters, spreads)), color in zip(curves.items(), palette, strict=False):
+        figure.add_trace(
+            go.Scatter(
+                x=np.asarray(parameters, dtype=np.int64),
+                y=as_float32([s.mean for s in spreads]) * 100,
+                error_y={"type": "data", "array": as_float32([s.std for s in spreads]) * 100},
+                customdata=as_float32([[s.min * 100, s.max * 100] for s in spreads]),
+                hovertemplate="%{x:,} parameters: %{y:.2f}% (min %{customdata[0]:.2f}, "
+                "max %{customdata[1]:.2f})",
+                mode="lines+markers",
+                name=name,
+                line={"color": color, "dash": "dash" if name in dashed else "solid"},
+            )
+        )
+    figure.update_xaxes(type="log")
+    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
+    return styled(
+        figure,
+        title,
+        "parameters in the whole model, non-zero (log scale)",
+        "test accuracy (%), mean ± std over seeds",
+        height=520,
+    )
