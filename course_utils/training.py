@@ -29,6 +29,14 @@ class TrainingHistory:
         return float(self.running_accuracy[-1]) if len(self.running_accuracy) else float("nan")
 
 
+def _adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam; with torch's fused kernel where it has one for the parameters' device (one pass
+    over each parameter per step instead of a dozen elementwise ones; same update rule)."""
+    parameters = list(model.parameters())
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters)
+    return torch.optim.Adam(parameters, lr=lr, fused=True if fused else None)
+
+
 def train(
     model: nn.Module,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
@@ -43,7 +51,7 @@ def train(
     The model's device decides where the work runs; batches are moved there.
     """
     device = next(model.parameters()).device
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = _adam(model, lr)
     loss_function = nn.CrossEntropyLoss()
     correct_per_batch, size_per_batch = [], []
     model.train()
