@@ -276,19 +276,17 @@ def storage_figure(
 
 
 def fine_tune_figure(
-    samples: Sequence[int],
-    series: dict[str, Sequence[float]],
+    series: dict[str, tuple[Sequence[int], Sequence[float]]],
     base_accuracy: float,
     title: str,
 ) -> go.Figure:
-    """Test accuracy against the number of fine-tuning samples, one line per model."""
+    """Test accuracy against fine-tuning samples; ``series``: name → (samples, accuracies)."""
     figure = go.Figure()
     palette = [COLORS["compressed"], COLORS["random"], COLORS["trained"]]
-    shown = [max(s, 1) for s in samples]  # log axis: plot "0 samples" at 1
-    for (name, accuracies), color in zip(series.items(), palette, strict=False):
+    for (name, (samples, accuracies)), color in zip(series.items(), palette, strict=False):
         figure.add_trace(
             go.Scatter(
-                x=np.asarray(shown[: len(accuracies)], dtype=np.int64),
+                x=np.asarray([max(s, 1) for s in samples], dtype=np.int64),  # log axis: 0 at 1
                 y=as_float32(accuracies) * 100,
                 mode="lines+markers",
                 name=name,
@@ -302,6 +300,7 @@ def fine_tune_figure(
         annotation_position="bottom right",
     )
     figure.update_xaxes(type="log")
+    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.3, "yanchor": "bottom"})
     return styled(
         figure, title, "fine-tuning samples (log scale; 0 shown at 1)", "test accuracy (%)"
     )

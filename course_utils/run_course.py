@@ -4,6 +4,7 @@ results summary. ``python -m course_utils.run_course --help``."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         "refreshed); by default executed copies go to build/notebooks/",
     )
     arguments = parser.parse_args(argv)
+    if arguments.in_place:
+        # stored notebooks carry a PNG of every figure, so they read on GitHub (no JavaScript)
+        os.environ["COURSE_STATIC_FIGURES"] = "1"
     paths = arguments.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         print(f"no notebooks found in {NOTEBOOKS}", file=sys.stderr)

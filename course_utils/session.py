@@ -33,8 +33,13 @@ def pick_device(prefer: str | None = None) -> torch.device:
 
 
 def _start_static_export() -> bool:
-    """Start kaleido's browser once per kernel so each PNG takes ~0.2 s; False if it cannot."""
-    if os.environ.get("COURSE_STATIC_FIGURES", "1") == "0":
+    """Start kaleido's browser once per kernel so each PNG takes ~0.2 s; False if it cannot.
+
+    Only when ``COURSE_STATIC_FIGURES=1`` (set by ``run_course --in-place`` when it refreshes the
+    stored notebooks): a live kernel shows interactive figures and needs no PNG, and nbval
+    does not compare images.
+    """
+    if os.environ.get("COURSE_STATIC_FIGURES", "0") != "1":
         return False
     try:
         import kaleido
@@ -53,7 +58,7 @@ def _start_static_export() -> bool:
 
 
 def configure_plotly() -> str:
-    """Interactive plotly figures, plus a static PNG beside each when Chromium can draw one."""
+    """Interactive plotly figures, plus a static PNG beside each when asked for and possible."""
     global _static_figures
     import plotly.io as pio
 
