@@ -357,3 +357,110 @@ def accuracy_budget_figure(
         "test accuracy (%), mean ± std over seeds",
         height=520,
     )
+
+
+# --- 08_transformer ---
+
+
+def normalized_spectra_figure(spectra: dict[str, torch.Tensor], title: str) -> go.Figure:
+    """Singular values divided by the largest, against rank as a share of the full rank, so
+    matrices of different sizes share one picture (log y)."""
+    figure = go.Figure()
+    for name, values in spectra.items():
+        values = as_float32(values)
+        figure.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(values) + 1, dtype=np.float32) / len(values) * 100,
+                y=values / values[0],
+                mode="lines",
+                name=name,
+            )
+        )
+    figure.update_yaxes(type="log")
+    return styled(
+        figure, title, "rank k, % of the full rank min(m, n)", "σ_k / σ_1 (log scale)", height=440
+    )
+
+
+def variance_vs_parameters_figure(
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    dashed: Sequence[str] = (),
+) -> go.Figure:
+    """Explained variance against the size of the two factors, as % of the dense matrix; a
+    factorization only saves parameters left of the 100% line."""
+    figure = go.Figure()
+    figure.add_vrect(x0=100, x1=200, fillcolor=COLORS["warning"], opacity=0.07, line_width=0)
+    figure.add_vline(
+        x=100,
+        line={"color": COLORS["warning"], "dash": "dot"},
+        annotation_text="break-even: no saving to the right",
+        annotation_position="bottom right",
+    )
+    for name, (fractions, variance) in curves.items():
+        figure.add_trace(
+            go.Scatter(
+                x=as_float32(fractions) * 100,
+                y=as_float32(variance) * 100,
+                mode="lines",
+                name=name,
+                line={"dash": "dash" if name in dashed else "solid"},
+            )
+        )
+    figure.update_xaxes(range=[0, 200])
+    figure.update_yaxes(range=[0, 101])
+    return styled(
+        figure,
+        title,
+        "parameters of the factors k·(m + n), % of the dense m·n",
+        "explained variance (%)",
+        height=460,
+    )
+
+
+def compression_quality_figure(
+    results: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+    original_parameters: float,
+    title: str,
+) -> go.Figure:
+    """Two panels, mean cosine and top-1 retrieval agreement against the model's parameters
+    (millions), one line per method; ``results[name] = (parameters, cosines, top1s)``."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("cosine to the original embedding", "top-1 neighbour agreement"),
+    )
+    palette = [COLORS["reference"], COLORS["compressed"], COLORS["trained"], COLORS["random"]]
+    for (name, (parameters, cosines, top1s)), color in zip(results.items(), palette, strict=False):
+        millions = as_float32(parameters) / 1e6
+        for column, values in ((1, cosines), (2, top1s)):
+            figure.add_trace(
+                go.Scatter(
+                    x=millions,
+                    y=as_float32(values),
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=column == 1,
+                    line={"color": color},
+                ),
+                row=1,
+                col=column,
+            )
+    for column in (1, 2):
+        figure.add_vline(
+            x=original_parameters / 1e6,
+            line={"color": COLORS["reference"], "dash": "dot"},
+            row=1,
+            col=column,
+        )
+    figure.update_yaxes(range=[0, 1.02])
+    figure.update_xaxes(title_text="parameters in the model (millions)")
+    figure = styled(figure, title, "parameters in the model (millions)", "", width=900, height=440)
+    figure.update_yaxes(title_text="mean cosine", row=1, col=1)
+    figure.update_yaxes(title_text="share of queries", row=1, col=2)
+    figure.update_layout(legend={"x": 0.5, "xanchor": "center", "y": -0.25, "orientation": "h"})
+    figure.update_layout(margin={"b": 110})
+    return figure
