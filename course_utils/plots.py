@@ -199,10 +199,11 @@ def accuracy_vs_rank(
         (r for r, a in zip(ranks, accuracies, strict=True) if a >= base_accuracy - 0.005), None
     )
     finding = f"within half a point of the original from rank {within}" if within else ""
+    figure.update_xaxes(type="log")
     return styled(
         figure,
         f"Accuracy recovers quickly with rank: {finding}",
-        "rank k of fc1",
+        "rank k of fc1 (log scale)",
         "test accuracy (%)",
     )
 
@@ -230,13 +231,13 @@ def reconstruction_error_figure(
             line={"color": COLORS["reference"], "dash": "dot"},
         )
     )
-    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
-    return styled(
+    styled(
         figure,
         "The truncation error is exactly the energy of the dropped singular values",
         "rank k of fc1",
         "relative Frobenius error",
     )
+    return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
 
 
 def storage_figure(
@@ -300,13 +301,15 @@ def fine_tune_figure(
         annotation_position="bottom right",
     )
     figure.update_xaxes(type="log")
-    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.3, "yanchor": "bottom"})
-    return styled(
-        figure, title, "fine-tuning samples (log scale; 0 shown at 1)", "test accuracy (%)"
+    styled(figure, title, "fine-tuning samples (log scale; 0 shown at 1)", "test accuracy (%)")
+    return figure.update_layout(
+        legend={"x": 0.99, "xanchor": "right", "y": 0.3, "yanchor": "bottom"}
     )
 
 
 # --- 07_is_it_worth_it ---
+
+from course_utils.seeds import Spread  # noqa: E402  (kept inside this block of a shared file)
 
 
 def accuracy_budget_figure(
@@ -315,8 +318,9 @@ def accuracy_budget_figure(
     title: str,
     dashed: Sequence[str] = (),
 ) -> go.Figure:
-    """Test accuracy (mean ± standard deviation over seeds) against the parameters a model keeps,
-    one line per method; ``reference`` (the uncompressed model) is drawn as a shaded band."""
+    """Test error (100% − accuracy; mean ± standard deviation over seeds) against the parameters
+    a model keeps, one line per method, both axes logarithmic so that 50% and 3% error both stay
+    readable; ``reference`` (the uncompressed model) is drawn as a dotted line and a band."""
     figure = go.Figure()
     palette = [
         COLORS["compressed"],
@@ -326,37 +330,49 @@ def accuracy_budget_figure(
         "#9467bd",
         "#8c564b",
     ]
-    low, high = (reference.mean - reference.std) * 100, (reference.mean + reference.std) * 100
-    figure.add_hrect(y0=low, y1=high, fillcolor=COLORS["reference"], opacity=0.2, line_width=0)
-    figure.add_hline(
-        y=reference.mean * 100,
-        line={"color": COLORS["reference"], "dash": "dot"},
-        annotation_text=f"uncompressed: {reference.format(100, 1)}%",
-        annotation_position="top left",
+    error = (1 - reference.mean) * 100
+    figure.add_hrect(
+        y0=error - reference.std * 100,
+        y1=error + reference.std * 100,
+        fillcolor=COLORS["reference"],
+        opacity=0.2,
+        line_width=0,
+    )
+    every_count = [count for parameters, _ in curves.values() for count in parameters]
+    figure.add_trace(
+        go.Scatter(  # a trace, not add_hline: its label stays right on a log axis
+            x=np.asarray([min(every_count), max(every_count)], dtype=np.int64),
+            y=as_float32([error, error]),
+            mode="lines",
+            name=f"uncompressed: {error:.1f}% ± {reference.std * 100:.1f}% error",
+            line={"color": COLORS["reference"], "dash": "dot"},
+        )
     )
     for (name, (parameters, spreads)), color in zip(curves.items(), palette, strict=False):
         figure.add_trace(
             go.Scatter(
                 x=np.asarray(parameters, dtype=np.int64),
-                y=as_float32([s.mean for s in spreads]) * 100,
-                error_y={"type": "data", "array": as_float32([s.std for s in spreads]) * 100},
+                y=as_float32([(1 - s.mean) * 100 for s in spreads]),
+                error_y={"type": "data", "array": as_float32([s.std * 100 for s in spreads])},
                 customdata=as_float32([[s.min * 100, s.max * 100] for s in spreads]),
-                hovertemplate="%{x:,} parameters: %{y:.2f}% (min %{customdata[0]:.2f}, "
-                "max %{customdata[1]:.2f})",
+                hovertemplate="%{x:,} parameters: %{y:.2f}% error (accuracy from "
+                "%{customdata[0]:.2f}% to %{customdata[1]:.2f}%)",
                 mode="lines+markers",
                 name=name,
                 line={"color": color, "dash": "dash" if name in dashed else "solid"},
             )
         )
     figure.update_xaxes(type="log")
-    figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom"})
-    return styled(
+    figure.update_yaxes(type="log")
+    styled(
         figure,
         title,
         "parameters in the whole model, non-zero (log scale)",
-        "test accuracy (%), mean ± std over seeds",
+        "test error (%), mean ± std over seeds (log scale)",
         height=520,
     )
+    # the error falls from left to right: the top right corner is free for the legend
+    return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.99, "yanchor": "top"})
 
 
 # --- 08_transformer ---
