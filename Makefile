@@ -25,6 +25,12 @@ test: install
 lab: install
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+html: install
+	$(BIN)/python -m course_utils.html_build
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
