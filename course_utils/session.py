@@ -70,6 +70,11 @@ def configure_plotly() -> str:
     return renderer
 
 
+def static_figures() -> bool:
+    """Whether figures get a static PNG beside the interactive view (see ``configure_plotly``)."""
+    return bool(_static_figures)
+
+
 def setup(seed: int = 0, device: str | None = None, figures: bool = True) -> torch.device:
     """Seed every generator, pick the device, set display options; returns the device."""
     seed_everything(seed)

@@ -81,7 +81,13 @@ class RankSlider:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        from course_utils.session import static_figures
+
         display(self.widget)
+        if static_figures():
+            # A stored notebook keeps no widget state: this picture of the starting rank is what
+            # GitHub and the HTML pages show in the slider's place.
+            display(go.Figure(self.figure))
 
 
 class VarianceSlider(RankSlider):

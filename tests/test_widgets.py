@@ -45,3 +45,24 @@ def test_truncation_slider_reports_accuracy_and_storage(model):
 def test_sliders_refuse_a_starting_rank_outside_the_layer(model):
     with pytest.raises(ValueError, match="from 1 to 500"):
         VarianceSlider(singular_values(model.fc1.weight), rank=0)
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_a_static_picture_follows_the_slider_only_when_pngs_are_stored(model, monkeypatch, static):
+    import plotly.graph_objects as go
+    import IPython.display
+    from ipywidgets import VBox
+
+    from course_utils import session
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects, **_: shown.extend(objects))
+    monkeypatch.setattr(session, "_static_figures", static)
+    explorer = VarianceSlider(singular_values(model.fc1.weight), rank=7)
+    explorer._ipython_display_()
+    assert isinstance(shown[0], VBox)
+    pictures = [item for item in shown[1:] if isinstance(item, go.Figure)]
+    assert len(pictures) == (1 if static else 0)
+    if static:
+        assert not isinstance(pictures[0], go.FigureWidget)
+        assert pictures[0].layout.title.text == explorer.figure.layout.title.text
