@@ -164,14 +164,17 @@ def shuffled_batches(
     if batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
     count = len(data)
-    if shuffle:
-        order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
-        order = order.to(data.labels.device)
-        images, labels = data.images[order], data.labels[order]
-    else:
-        images, labels = data.images, data.labels
+    if not shuffle:
+        for start in range(0, count, batch_size):
+            yield data.images[start : start + batch_size], data.labels[start : start + batch_size]
+        return
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    order = order.to(data.labels.device)
+    # Gathering one batch at a time copies only what is used: a short fine-tune touches a few
+    # batches, and a full epoch skips one copy of the whole training set.
     for start in range(0, count, batch_size):
-        yield images[start : start + batch_size], labels[start : start + batch_size]
+        picked = order[start : start + batch_size]
+        yield data.images[picked], data.labels[picked]
 
 
 def batch_count(samples: int, batch_size: int) -> int:
