@@ -44,10 +44,44 @@ def execute_notebook(source: Path, target: Path, timeout: int = 900) -> float:
     return elapsed
 
 
+HEADLINES = (
+    ("01_train", "base_test_accuracy", "base model, one epoch: test accuracy", "{:.2%}"),
+    ("01_train", "parameters", "base model: parameters", "{:,}"),
+    ("04_truncate", "rank10_test_accuracy", "rank 10, no fine-tuning: test accuracy", "{:.2%}"),
+    ("04_truncate", "rank10_storage_share", "rank 10: U, diag(S), Vt share of fc1", "{:.2%}"),
+    (
+        "05_parameter_accounting",
+        "rank10_factorized_model_parameters",
+        "rank-10 factorized model: parameters",
+        "{:,}",
+    ),
+    (
+        "06_fine_tune",
+        "rank10_factorized_fine_tuned_one_epoch",
+        "rank-10 factorized, fine-tuned 1 epoch: accuracy",
+        "{:.2%}",
+    ),
+)
+
+
 def summary() -> str:
-    """The headline numbers the notebooks recorded, one line each."""
-    lines = ["Results (recorded by the notebooks in artifacts/results.json):"]
-    for notebook, values in sorted(load_results().items()):
+    """The headline numbers first, then every number the notebooks recorded, one line each."""
+    results = load_results()
+    lines = ["Headline results:"]
+    for notebook, name, label, form in HEADLINES:
+        if name in results.get(notebook, {}):
+            lines.append(f"  {label:50s} {form.format(results[notebook][name])}")
+    parameters = results.get("01_train", {}).get("parameters")
+    factorized = results.get("05_parameter_accounting", {}).get(
+        "rank10_factorized_model_parameters"
+    )
+    if parameters and factorized:
+        lines.append(
+            f"  {'rank-10 factorized model: share of the base model':50s} "
+            f"{factorized / parameters:.2%}"
+        )
+    lines.append("Everything recorded (artifacts/results.json):")
+    for notebook, values in sorted(results.items()):
         for name, value in sorted(values.items()):
             shown = f"{value:.4f}" if isinstance(value, float) else f"{value}"
             lines.append(f"  {notebook:28s} {name:40s} {shown}")
