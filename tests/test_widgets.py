@@ -49,8 +49,8 @@ def test_sliders_refuse_a_starting_rank_outside_the_layer(model):
 
 @pytest.mark.parametrize("static", [False, True])
 def test_a_static_picture_follows_the_slider_only_when_pngs_are_stored(model, monkeypatch, static):
-    import plotly.graph_objects as go
     import IPython.display
+    import plotly.graph_objects as go
     from ipywidgets import VBox
 
     from course_utils import session
