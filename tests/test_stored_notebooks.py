@@ -1,0 +1,176 @@
+"""The notebooks as stored in the repository read well without a kernel (issue 5): small, no
+widget state, the outputs of one clean run, no errors, a PNG beside every plotly figure, and
+the course's fixed opening (the setup call) and closing (Summary, Exercises).
+
+These read the files only; nbval re-executes them elsewhere. A notebook saved without running
+it fails here by design: refresh it with
+``python -m course_utils.run_course --in-place notebooks/NN_topic.ipynb``."""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+MAX_BYTES = 1_000_000
+REFRESH = "refresh it with `python -m course_utils.run_course --in-place notebooks/{name}`"
+
+by_notebook = pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
+
+
+@cache
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _code_cells(path: Path) -> list[nbformat.NotebookNode]:
+    return [cell for cell in _read(path).cells if cell.cell_type == "code"]
+
+
+def test_the_course_has_notebooks() -> None:
+    assert PATHS, f"no notebooks named NN_topic.ipynb in {NOTEBOOKS}"
+
+
+@by_notebook
+def test_is_under_one_megabyte(path: Path) -> None:
+    size = path.stat().st_size
+    assert size < MAX_BYTES, (
+        f"{path.name} is {size:,} bytes (limit {MAX_BYTES:,}); large outputs or widget state "
+        "were saved with it"
+    )
+
+
+@by_notebook
+def test_stores_no_widget_state(path: Path) -> None:
+    notebook = _read(path)
+    assert "widgets" not in notebook.metadata, (
+        f"{path.name} stores widget state in its metadata (plotly's FigureWidget puts all of "
+        f"plotly.js there); {REFRESH.format(name=path.name)}, which strips it"
+    )
+    with_state = [index for index, cell in enumerate(notebook.cells) if "widgets" in cell.metadata]
+    assert not with_state, f"{path.name}: cells {with_state} store widget state in their metadata"
+
+
+@by_notebook
+def test_holds_the_outputs_of_one_clean_run(path: Path) -> None:
+    cells = _code_cells(path)
+    counts = [cell.execution_count for cell in cells]
+    unexecuted = [index for index, count in enumerate(counts, start=1) if count is None]
+    assert not unexecuted, (
+        f"{path.name}: code cells {unexecuted} (numbered among code cells) were not executed; "
+        + REFRESH.format(name=path.name)
+    )
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1..{len(cells)} in order, so the outputs "
+        f"are not from one clean top-to-bottom run; {REFRESH.format(name=path.name)}"
+    )
+    for cell in cells:
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                assert output.execution_count == cell.execution_count, (
+                    f"{path.name}: cell [{cell.execution_count}] holds a result from run "
+                    f"[{output.execution_count}]"
+                )
+
+
+@by_notebook
+def test_has_no_error_outputs(path: Path) -> None:
+    errors = [
+        f"cell [{cell.execution_count}] {output.get('ename')}: {output.get('evalue')}"
+        for cell in _code_cells(path)
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert not errors, f"{path.name} is stored with errors:\n" + "\n".join(errors)
+
+
+@by_notebook
+def test_every_plotly_figure_has_a_png(path: Path) -> None:
+    missing = [
+        f"cell [{cell.execution_count}]"
+        for cell in _code_cells(path)
+        for output in cell.outputs
+        if "application/vnd.plotly.v1+json" in output.get("data", {})
+        and "image/png" not in output.get("data", {})
+    ]
+    assert not missing, (
+        f"{path.name}: plotly figures without a static PNG (blank on GitHub and in the HTML "
+        f"build) in {missing}; {REFRESH.format(name=path.name)} on a machine with Chromium"
+    )
+
+
+def _is_setup_call(source: str) -> bool:
+    """``from course_utils import setup`` followed by a call of ``setup()``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    imports = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module == "course_utils"
+        and any(alias.name == "setup" and alias.asname is None for alias in node.names)
+    ]
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "setup"
+    ]
+    return bool(imports and calls and min(imports) < max(calls))
+
+
+@by_notebook
+def test_opens_with_the_setup_call(path: Path) -> None:
+    cells = _code_cells(path)
+    assert cells, f"{path.name} has no code cell"
+    assert _is_setup_call(cells[0].source), (
+        f"{path.name}: the first code cell must be `from course_utils import setup` and "
+        f"`device = setup()` (seeds, device, figures); it is:\n{cells[0].source}"
+    )
+
+
+def _headings(source: str) -> list[str]:
+    """The texts of the markdown headings in ``source``, in order (not inside code fences)."""
+    found, fenced = [], False
+    for line in source.splitlines():
+        if re.match(r"^ {0,3}(```|~~~)", line):
+            fenced = not fenced
+            continue
+        match = None if fenced else re.match(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+@by_notebook
+def test_closes_with_summary_and_exercises(path: Path) -> None:
+    # The course closes with a Summary section, then an Exercises section, and nothing after;
+    # the two may share one markdown cell (as most notebooks have them) or have one each.
+    markdown = [cell.source for cell in _read(path).cells if cell.cell_type == "markdown"]
+    headings = [heading for source in markdown for heading in _headings(source)]
+    assert headings[-2:] == ["Summary", "Exercises"], (
+        f"{path.name}: the last markdown sections must be `## Summary` then `## Exercises`; "
+        f"the last headings are {headings[-3:]}"
+    )
+    assert _headings(markdown[-1])[-1:] == ["Exercises"], (
+        f"{path.name}: the last markdown cell must hold the Exercises section"
+    )
+
+
+def test_the_checks_recognise_the_setup_call_and_headings() -> None:
+    assert _is_setup_call("from course_utils import setup\n\ndevice = setup()\ndevice")
+    assert _is_setup_call("from course_utils import setup\nsetup(seed=1)")
+    assert not _is_setup_call("import torch\nsetup()")
+    assert not _is_setup_call("setup()\nfrom course_utils import setup")
+    assert not _is_setup_call("from course_utils import setup as s\ns()")
+    assert _headings("\n## Summary\n- one\n\n## Exercises #\n1. x") == ["Summary", "Exercises"]
+    assert _headings("Summary\n```python\n# a comment\n```\n#no space") == []
