@@ -5,8 +5,9 @@ Each stored notebook in ``notebooks/`` is converted as it is stored, never execu
 ``build/html/NN_topic.html``, and ``index.html`` links the pages in order. Figures are the PNG
 copies stored beside each plotly figure, embedded in the page, so they show offline; the
 interactive plotly JSON (which needs plotly.js from the network) is left out of the HTML.
-Formulas are typeset by MathJax, which the page loads from the network: offline they show as
-TeX source.
+Formulas are typeset by MathJax 2, copied from the ``jupyter-server-mathjax`` package into
+``mathjax/`` beside the pages, so they render offline too (without that package the pages load
+MathJax from its CDN and show TeX source when offline).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import argparse
 import copy
 import html
 import re
+import shutil
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,11 +159,38 @@ def figure_descriptions(notebook: nbformat.NotebookNode) -> list[str | None]:
     return descriptions
 
 
-def html_exporter() -> HTMLExporter:
-    """nbconvert's exporter for the course: JupyterLab's look, markdown images embedded."""
+MATHJAX_FOLDER = "mathjax"
+# The combined configuration jupyter-server-mathjax ships (nbconvert's CDN default asks for
+# TeX-AMS_CHTML-full, which the package does not include), plus the Safe extension.
+MATHJAX_CONFIG = "?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def copy_mathjax(output: Path) -> str | None:
+    """Copy MathJax 2 next to the pages; the pages' relative address for it, or None when the
+    ``jupyter-server-mathjax`` package (which ships it) is not installed."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        warnings.warn(
+            "jupyter-server-mathjax is not installed, so the pages load MathJax from the "
+            "network; install it (pip install -e '.[dev]') for formulas that render offline",
+            stacklevel=2,
+        )
+        return None
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(source, output / MATHJAX_FOLDER, dirs_exist_ok=True)
+    return f"{MATHJAX_FOLDER}/MathJax.js{MATHJAX_CONFIG}"
+
+
+def html_exporter(mathjax_url: str | None = None) -> HTMLExporter:
+    """nbconvert's exporter for the course: JupyterLab's look, markdown images embedded, and
+    MathJax from ``mathjax_url`` when given (nbconvert's CDN default otherwise)."""
     from nbconvert import HTMLExporter  # imported here: only this command needs nbconvert
 
-    return HTMLExporter(template_name="lab", embed_images=True)
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    if mathjax_url:
+        exporter.mathjax_url = mathjax_url
+    return exporter
 
 
 def to_html(
@@ -223,9 +253,11 @@ def build_html(notebooks: Path = NOTEBOOKS, output: Path = BUILD_HTML) -> list[P
     """Convert every notebook in ``notebooks`` (in order) to ``output/NN_topic.html``, without
     executing any, and write ``output/index.html``; returns the pages built."""
     output = Path(output)
-    exporter = html_exporter()
+    notebook_paths = find_notebooks(notebooks)
+    output.mkdir(parents=True, exist_ok=True)
+    exporter = html_exporter(copy_mathjax(output))
     pages = []
-    for source in find_notebooks(notebooks):
+    for source in notebook_paths:
         notebook = nbformat.read(source, as_version=4)
         title = notebook_title(notebook, fallback=source.stem)
         static = static_copy(notebook, name=source.name)

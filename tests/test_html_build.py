@@ -94,6 +94,17 @@ def test_the_build_executes_nothing_and_leaves_the_notebooks_alone(built: dict) 
     assert sorted(built["pages"]) == STORED
 
 
+def test_formulas_are_typeset_by_a_local_mathjax(built: dict) -> None:
+    output = built["output"]
+    assert (output / "mathjax" / "MathJax.js").is_file()
+    assert (output / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    for name in STORED:
+        page = (output / f"{Path(name).stem}.html").read_text(encoding="utf-8")
+        sources = re.findall(r'<script src="([^"]*MathJax[^"]*)"', page, flags=re.IGNORECASE)
+        assert sources == ["mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"], name
+        assert "mathjax/2.7.7" not in page, name  # nbconvert's CDN copy
+
+
 def test_index_links_every_page_in_order(built: dict) -> None:
     index = (built["output"] / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)">([^<]*)</a>', index)
@@ -190,6 +201,7 @@ def test_the_command_writes_into_the_chosen_folder(tmp_path: Path, capsys) -> No
         "01_a.html",
         "02_b.html",
         "index.html",
+        "mathjax",
     ]
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert index.index("First") < index.index("Second")
