@@ -40,6 +40,9 @@ def test_truncation_slider_reports_accuracy_and_storage(model):
     assert report.stored_share == svd_storage(500, 784, 42) / 392_000
     assert report.factorized_share == (42 * 1284 + 500) / 392_500
     assert explorer.figure.layout.title.text == f"Rank 42: test accuracy {report.accuracy:.2%}"
+    readout = explorer.readout.value
+    assert "<b>rank 42</b>" in readout and f"<b>{report.accuracy:.2%}</b>" in readout
+    assert f"<b>{report.stored_share:.2%}</b>" in readout
 
 
 def test_sliders_refuse_a_starting_rank_outside_the_layer(model):
