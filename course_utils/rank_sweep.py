@@ -16,7 +16,9 @@ from course_utils.svd import Decomposition, check_rank, decompose
 class RankSweep:
     """Accuracy of ``fc2(relu(x W_kᵀ + b1))`` on ``data`` for any rank ``k`` of fc1.
 
-    ``x W_kᵀ = (x V_k) (U_k Σ_k)ᵀ``; ``x V`` is computed once for all ranks.
+    ``x W_kᵀ = (x V_k) (U_k Σ_k)ᵀ``; ``x V`` is computed once for all ranks. A single rank above
+    half the full rank is computed as the full product minus the dropped directions, so no rank
+    costs more than half of a full product.
     """
 
     def __init__(
@@ -34,16 +36,42 @@ class RankSweep:
         self.head_weight = model.fc2.weight.detach()
         self.head_bias = model.fc2.bias.detach()
         self.labels = data.labels.to(device)
+        self._full_preactivation: torch.Tensor | None = None  # x Wᵀ + b1 at full rank
+        self._buffer: torch.Tensor | None = None
 
-    def _accuracy_from(self, preactivation: torch.Tensor) -> float:
-        logits = torch.relu(preactivation + self.bias) @ self.head_weight.T + self.head_bias
+    def _scratch(self) -> torch.Tensor:
+        """A reused (images × hidden units) buffer: allocating 20 MB afresh for every rank costs
+        more than the arithmetic (the pages must be zeroed by the system)."""
+        if self._buffer is None:
+            self._buffer = torch.empty(
+                len(self.labels), self.left.shape[0], device=self.left.device, dtype=self.left.dtype
+            )
+        return self._buffer
+
+    def _accuracy_of(self, hidden: torch.Tensor) -> float:
+        logits = torch.addmm(self.head_bias, hidden, self.head_weight.T)
         return float((logits.argmax(1) == self.labels).float().mean())
 
     @torch.no_grad()
     def accuracy(self, rank: int) -> float:
         """Test accuracy with fc1 at rank ``rank`` (1..min(fc1.shape))."""
         check_rank(rank, self.decomposition.shape)
-        return self._accuracy_from(self.projections[:, :rank] @ self.left[:, :rank].T)
+        buffer = self._scratch()
+        if 2 * rank <= self.max_rank:
+            kept = slice(None, rank)
+            torch.addmm(self.bias, self.projections[:, kept], self.left[:, kept].T, out=buffer)
+        else:
+            if self._full_preactivation is None:
+                self._full_preactivation = torch.addmm(self.bias, self.projections, self.left.T)
+            dropped = slice(rank, None)
+            torch.addmm(
+                self._full_preactivation,
+                self.projections[:, dropped],
+                self.left[:, dropped].T,
+                alpha=-1,
+                out=buffer,
+            )
+        return self._accuracy_of(buffer.relu_())
 
     @torch.no_grad()
     def accuracies(self, ranks: Sequence[int]) -> list[float]:
@@ -52,12 +80,11 @@ class RankSweep:
         for rank in ranks:
             check_rank(rank, self.decomposition.shape)
         results: dict[int, float] = {}
-        preactivation = torch.zeros(
-            len(self.labels), self.left.shape[0], device=self.left.device, dtype=self.left.dtype
-        )
+        preactivation = self.bias.expand(len(self.labels), -1).clone()
+        buffer = self._scratch()
         done = 0
         for rank in sorted(set(ranks)):
-            preactivation += self.projections[:, done:rank] @ self.left[:, done:rank].T
+            preactivation.addmm_(self.projections[:, done:rank], self.left[:, done:rank].T)
             done = rank
-            results[rank] = self._accuracy_from(preactivation)
+            results[rank] = self._accuracy_of(torch.clamp(preactivation, min=0, out=buffer))
         return [results[rank] for rank in ranks]
