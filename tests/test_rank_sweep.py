@@ -27,6 +27,16 @@ def test_sweep_matches_the_rebuilt_model(trained):
     assert sweep.accuracy(7) == pytest.approx(expected[2], abs=1e-3)
 
 
+def test_single_ranks_below_and_above_half_agree_with_the_sweep(trained):
+    sweep = RankSweep(trained, load_mnist(False).subset(2_000))
+    ranks = [1, 31, 32, 33, 50, 63, 64]  # 32 is half of 64: above it, full minus dropped
+    one_by_one = [sweep.accuracy(rank) for rank in [*ranks, 5, 60]]  # the buffer is reused
+    assert one_by_one[:-2] == pytest.approx(sweep.accuracies(ranks), abs=1e-3)
+    assert one_by_one[-2:] == [sweep.accuracy(5), sweep.accuracy(60)]
+    rebuilt = accuracy(truncate_layer(trained, "fc1", 50), load_mnist(False).subset(2_000))
+    assert sweep.accuracy(50) == pytest.approx(rebuilt, abs=1e-3)
+
+
 def test_sweep_rejects_ranks_outside_the_layer(trained):
     sweep = RankSweep(trained, load_mnist(False).subset(100))
     with pytest.raises(ValueError, match="from 1 to 64"):
