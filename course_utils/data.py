@@ -157,6 +157,9 @@ def load_mnist(train: bool = True, device: torch.device | str = "cpu") -> MnistT
     return _load_split(train).to(device)
 
 
+SHUFFLE_CHUNK_BATCHES = 128
+
+
 def shuffled_batches(
     data: MnistTensors, batch_size: int = 64, seed: int = 0, shuffle: bool = True
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -170,11 +173,15 @@ def shuffled_batches(
         return
     order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
     order = order.to(data.labels.device)
-    # Gathering one batch at a time copies only what is used: a short fine-tune touches a few
-    # batches, and a full epoch skips one copy of the whole training set.
-    for start in range(0, count, batch_size):
-        picked = order[start : start + batch_size]
-        yield data.images[picked], data.labels[picked]
+    # Gathered a chunk of batches at a time: a short fine-tune copies only the first chunk, not
+    # the whole training set, while each batch stays a view into one large copy (a fresh small
+    # tensor per batch costs the training loop more than the copy saves).
+    chunk = batch_size * SHUFFLE_CHUNK_BATCHES
+    for chunk_start in range(0, count, chunk):
+        picked = order[chunk_start : chunk_start + chunk]
+        images, labels = data.images[picked], data.labels[picked]
+        for start in range(0, len(picked), batch_size):
+            yield images[start : start + batch_size], labels[start : start + batch_size]
 
 
 def batch_count(samples: int, batch_size: int) -> int:
