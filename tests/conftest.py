@@ -1,5 +1,6 @@
-"""Fixtures for the browser tests: one JupyterLab server and one headless Chromium per session,
-a fresh page per test. Each is shut down in its teardown, whatever the test's outcome.
+"""Shared fixtures: a seeded untrained SimpleNN for the unit tests; for the browser tests, one
+JupyterLab server and one headless Chromium per session, a fresh page per test, each shut down
+in its teardown whatever the test's outcome.
 
 Without Chromium (or the playwright package) the browser tests skip, unless
 ``COURSE_REQUIRE_BROWSER=1`` (set by .ci/run), which turns that skip into a failure."""
@@ -13,6 +14,17 @@ from typing import Any
 
 import pytest
 from browser_support import CHROMIUM_FLAGS, INSTALL_HINT, JupyterLabServer, find_chromium
+
+
+@pytest.fixture
+def model() -> Any:
+    """A fresh, untrained SimpleNN initialised with seed 0 (tests may change it freely)."""
+    import torch
+
+    from course_utils.models import SimpleNN
+
+    torch.manual_seed(0)
+    return SimpleNN()
 
 
 def _unavailable(reason: str) -> None:

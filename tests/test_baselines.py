@@ -22,12 +22,6 @@ from course_utils.training import fine_tune
 
 
 @pytest.fixture
-def model() -> SimpleNN:
-    torch.manual_seed(0)
-    return SimpleNN()
-
-
-@pytest.fixture
 def random_digits() -> MnistTensors:
     generator = torch.Generator().manual_seed(1)
     images = torch.rand(256, 1, 28, 28, generator=generator)

@@ -12,14 +12,7 @@ from course_utils.compress import (
     linear_layer_names,
     truncate_layer,
 )
-from course_utils.models import SimpleNN
 from course_utils.svd import low_rank_approximation
-
-
-@pytest.fixture
-def model() -> SimpleNN:
-    torch.manual_seed(0)
-    return SimpleNN()
 
 
 def test_truncate_layer_replaces_only_fc1_weight(model):

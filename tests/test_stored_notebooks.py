@@ -33,6 +33,11 @@ def _code_cells(path: Path) -> list[nbformat.NotebookNode]:
     return [cell for cell in _read(path).cells if cell.cell_type == "code"]
 
 
+def _outputs(path: Path) -> list[tuple[nbformat.NotebookNode, nbformat.NotebookNode]]:
+    """Every (code cell, output) pair of the stored notebook, in order."""
+    return [(cell, output) for cell in _code_cells(path) for output in cell.outputs]
+
+
 def test_the_course_has_notebooks() -> None:
     assert PATHS, f"no notebooks named NN_topic.ipynb in {NOTEBOOKS}"
 
@@ -70,21 +75,19 @@ def test_holds_the_outputs_of_one_clean_run(path: Path) -> None:
         f"{path.name}: execution counts {counts} are not 1..{len(cells)} in order, so the outputs "
         f"are not from one clean top-to-bottom run; {REFRESH.format(name=path.name)}"
     )
-    for cell in cells:
-        for output in cell.outputs:
-            if output.output_type == "execute_result":
-                assert output.execution_count == cell.execution_count, (
-                    f"{path.name}: cell [{cell.execution_count}] holds a result from run "
-                    f"[{output.execution_count}]"
-                )
+    for cell, output in _outputs(path):
+        if output.output_type == "execute_result":
+            assert output.execution_count == cell.execution_count, (
+                f"{path.name}: cell [{cell.execution_count}] holds a result from run "
+                f"[{output.execution_count}]"
+            )
 
 
 @by_notebook
 def test_has_no_error_outputs(path: Path) -> None:
     errors = [
         f"cell [{cell.execution_count}] {output.get('ename')}: {output.get('evalue')}"
-        for cell in _code_cells(path)
-        for output in cell.outputs
+        for cell, output in _outputs(path)
         if output.output_type == "error"
     ]
     assert not errors, f"{path.name} is stored with errors:\n" + "\n".join(errors)
@@ -94,8 +97,7 @@ def test_has_no_error_outputs(path: Path) -> None:
 def test_every_plotly_figure_has_a_png(path: Path) -> None:
     missing = [
         f"cell [{cell.execution_count}]"
-        for cell in _code_cells(path)
-        for output in cell.outputs
+        for cell, output in _outputs(path)
         if "application/vnd.plotly.v1+json" in output.get("data", {})
         and "image/png" not in output.get("data", {})
     ]

@@ -1,20 +1,12 @@
 """The rank sliders: moving the slider runs the same code as the static cells."""
 
 import pytest
-import torch
 
 from course_utils.accounting import svd_storage
 from course_utils.data import load_mnist
-from course_utils.models import SimpleNN
 from course_utils.rank_sweep import RankSweep
 from course_utils.svd import explained_variance, singular_values
 from course_utils.widgets import TruncationSlider, VarianceSlider
-
-
-@pytest.fixture(scope="module")
-def model() -> SimpleNN:
-    torch.manual_seed(0)
-    return SimpleNN()
 
 
 def test_variance_slider_follows_its_value(model):
