@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install course test lab html bench lint format clean
+.PHONY: install course test test-portability lab html bench lint format clean
 
 install: $(STAMP)
 
@@ -21,6 +21,12 @@ course: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The notebooks again on another kernel path (PyTorch without vector instructions), with the base
+# models retrained in a fresh artifacts folder: trained numbers move, and every check must hold.
+test-portability: install
+	artifacts=$$(mktemp -d) && ATEN_CPU_CAPABILITY=default COURSE_ARTIFACTS_DIR=$$artifacts \
+		$(BIN)/python -m pytest notebooks/; status=$$?; rm -rf $$artifacts; exit $$status
 
 lab: install
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)

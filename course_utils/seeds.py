@@ -12,6 +12,8 @@ from typing import Any
 
 Row = dict[str, Any]
 SPREAD_COLUMNS = ("count", "mean", "std", "min", "max")
+# Student's t, 97.5% quantile, by degrees of freedom (two-sided 95% intervals)
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
 def run_seeds(
@@ -50,6 +52,18 @@ class Spread:
     def format(self, scale: float = 1.0, digits: int = 2) -> str:
         """``"mean ± std"`` with every number multiplied by ``scale`` (100 for percentages)."""
         return f"{self.mean * scale:.{digits}f} ± {self.std * scale:.{digits}f}"
+
+    def interval(self) -> tuple[float, float]:
+        """The 95% confidence interval of the mean, ``mean ± t · std / √count``, with Student's
+        t for ``count − 1`` degrees of freedom. For paired differences (the same seed on both
+        sides) it is the paired t-interval: a gap whose interval excludes 0 is unlikely to be
+        seed noise."""
+        if self.count < 2:
+            raise ValueError("a confidence interval needs at least two values")
+        if self.count - 1 not in T_975:
+            raise ValueError(f"t quantiles are tabulated for 2 to {max(T_975) + 1} values")
+        half_width = T_975[self.count - 1] * self.std / math.sqrt(self.count)
+        return self.mean - half_width, self.mean + half_width
 
 
 def spread(values: Iterable[float]) -> Spread:

@@ -118,3 +118,18 @@ def test_markdown_table_lays_methods_against_budgets():
         "| svd | 60.0 ± 14.1 | 92.5 ± 3.5 |",
         "| mlp | 80.0 ± 0.0 | – |",
     ]
+
+
+def test_interval_is_the_paired_t_interval():
+    result = spread([0.01, 0.02, 0.03, 0.02, 0.02])
+    low, high = result.interval()
+    half = 2.776 * result.std / 5**0.5
+    assert (low, high) == pytest.approx((0.02 - half, 0.02 + half))
+    assert low > 0  # a gap like this one is unlikely to be seed noise
+
+
+def test_interval_needs_two_to_ten_values():
+    with pytest.raises(ValueError, match="at least two"):
+        spread([1.0]).interval()
+    with pytest.raises(ValueError, match="tabulated"):
+        spread(range(11)).interval()

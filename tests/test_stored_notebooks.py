@@ -9,6 +9,7 @@ it fails here by design: refresh it with
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from functools import cache
 from pathlib import Path
@@ -176,3 +177,46 @@ def test_the_checks_recognise_the_setup_call_and_headings() -> None:
     assert not _is_setup_call("from course_utils import setup as s\ns()")
     assert _headings("\n## Summary\n- one\n\n## Exercises #\n1. x") == ["Summary", "Exercises"]
     assert _headings("Summary\n```python\n# a comment\n```\n#no space") == []
+
+
+def _root_conftest():
+    """The repository's conftest.py, which holds the rules for what nbval compares."""
+    spec = importlib.util.spec_from_file_location("root_conftest", NOTEBOOKS.parent / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _has_assert(cell: nbformat.NotebookNode) -> bool:
+    return any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(cell.source)))
+
+
+@by_notebook
+def test_uncompared_outputs_use_the_course_tags_only(path: Path) -> None:
+    """One mechanism decides what nbval does not compare: the tags listed in conftest.py."""
+    rules = _root_conftest()
+    for index, cell in enumerate(_code_cells(path)):
+        for tag in rules.cell_tags(cell):
+            assert not tag.startswith(("nbval-", "raises-")), (
+                f"{path.name}, code cell {index}: nbval's own tag {tag!r}; use one of "
+                f"{sorted(rules.UNCOMPARED_TAGS)} (see conftest.py)"
+            )
+        assert not re.search(r"#\s*(NBVAL|PYTEST_VALIDATE)_", cell.source), (
+            f"{path.name}, code cell {index}: an nbval comment marker; use a tag from "
+            "conftest.py instead"
+        )
+
+
+@by_notebook
+def test_every_trained_output_is_asserted(path: Path) -> None:
+    """A cell whose output is not compared (it comes from training) asserts its numbers, or the
+    code cell right after it does."""
+    cells = _code_cells(path)
+    for index, cell in enumerate(cells):
+        if "trained-output" not in cell.metadata.get("tags", []):
+            continue
+        following = cells[index + 1 : index + 2]
+        assert _has_assert(cell) or any(_has_assert(c) for c in following), (
+            f"{path.name}, code cell {index} is tagged trained-output but neither it nor the "
+            f"next code cell asserts anything:\n{cell.source}"
+        )
