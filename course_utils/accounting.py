@@ -1,19 +1,16 @@
-"""How many numbers a layer stores, how many bytes and multiply-adds it costs, and the rank at
-which factorizing stops saving anything (introduced in 05_parameter_accounting)."""
+"""How many numbers a layer stores, how many bytes and multiply-adds it costs, the rank at which
+factorizing stops saving anything and the rank that fits a budget (introduced in
+05_parameter_accounting; budgets in 08_transformer)."""
 
 from __future__ import annotations
 
 import io
+import math
 
 import torch
 from torch import nn
 
-
-def _check_dims(rows: int, columns: int, rank: int | None = None) -> None:
-    if rows <= 0 or columns <= 0:
-        raise ValueError(f"matrix dimensions must be positive, got {rows}×{columns}")
-    if rank is not None and not 1 <= rank <= min(rows, columns):
-        raise ValueError(f"rank must be from 1 to {min(rows, columns)}, got {rank}")
+from course_utils.checks import check_dims, check_rank
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -23,19 +20,21 @@ def count_parameters(model: nn.Module) -> int:
 
 def dense_weight_count(rows: int, columns: int) -> int:
     """Numbers in a dense ``rows × columns`` weight matrix."""
-    _check_dims(rows, columns)
+    check_dims(rows, columns)
     return rows * columns
 
 
 def svd_storage(rows: int, columns: int, rank: int) -> int:
     """Numbers in ``U_k``, ``diag(S_k)`` (k×k) and ``Vh_k``, as the original stores them."""
-    _check_dims(rows, columns, rank)
+    check_dims(rows, columns)
+    check_rank(rank, (rows, columns))
     return rows * rank + rank * rank + rank * columns
 
 
 def folded_storage(rows: int, columns: int, rank: int) -> int:
     """Numbers in the two factors once ``S_k`` is folded into one: ``k·(rows + columns)``."""
-    _check_dims(rows, columns, rank)
+    check_dims(rows, columns)
+    check_rank(rank, (rows, columns))
     return rank * (rows + columns)
 
 
@@ -50,8 +49,20 @@ def break_even_rank(rows: int, columns: int) -> int:
     ``k·(rows + columns) < rows·columns`` holds for k below ``rows·columns / (rows + columns)``;
     it is also where the factorized layer stops needing fewer multiply-adds.
     """
-    _check_dims(rows, columns)
+    check_dims(rows, columns)
     return (rows * columns - 1) // (rows + columns)
+
+
+def rank_for_budget(shape: tuple[int, int] | torch.Size, budget: float) -> int:
+    """Largest rank k whose factors hold at most ``budget`` × the dense weights:
+    ``k·(m + n) ≤ budget·m·n`` (at least 1; introduced in 08_transformer)."""
+    rows, columns = shape
+    check_dims(rows, columns)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < math.inf:
+        raise ValueError(
+            f"budget must be a positive, finite fraction of the dense weights, got {budget!r}"
+        )
+    return max(1, min(rows, columns, int(budget * rows * columns) // (rows + columns)))
 
 
 def dense_multiply_adds(rows: int, columns: int, batch: int = 1) -> int:

@@ -22,14 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_utils.checks import check_matrix, check_rank
 from course_utils.compress import FactorizedLinear, factorize_layers, linear_layer
-from course_utils.svd import (
-    check_matrix,
-    check_rank,
-    decompose,
-    explained_variance,
-    singular_values,
-)
+from course_utils.svd import decompose, explained_variance
 
 METHODS = ("plain", "whiten", "scale")
 
@@ -138,6 +133,9 @@ class RankedFactors:
     def truncated(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The rank-``rank`` factors (out×rank, rank×in)."""
         check_rank(rank, (self.left.shape[0], self.right.shape[1]))
+        return self._truncated(rank)
+
+    def _truncated(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.left[:, :rank].contiguous(), self.right[:rank].contiguous()
 
     def explained_variance(self) -> torch.Tensor:
@@ -197,43 +195,6 @@ def ranked_factors(
     )
 
 
-def low_rank_factors(
-    weight: torch.Tensor,
-    rank: int,
-    method: str = "whiten",
-    statistics: InputStatistics | None = None,
-    damping: float = 1e-5,
-    alpha: float = 0.5,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Factors ``(left, right)``, (out, rank) and (rank, in), with ``left @ right ≈ weight``,
-    chosen by ``method`` (see ``ranked_factors``)."""
-    check_matrix(weight)
-    check_rank(rank, weight.shape)
-    return ranked_factors(weight, method, statistics, damping, alpha).truncated(rank)
-
-
-def output_error(
-    weight: torch.Tensor, approximation: torch.Tensor, statistics: InputStatistics
-) -> float:
-    """Relative output error on the calibration inputs: √(E‖(W − W')x‖² / E‖W x‖²)."""
-    moment = statistics.second_moment()
-    difference = (weight.detach() - approximation.detach()).to(torch.float64).cpu()
-    original = weight.detach().to(torch.float64).cpu()
-    lost = torch.trace(difference @ moment @ difference.T)
-    kept = torch.trace(original @ moment @ original.T)
-    return float(torch.sqrt(lost.clamp_min(0) / kept))
-
-
-def output_explained_variance(
-    weight: torch.Tensor, statistics: InputStatistics, damping: float = 1e-5
-) -> torch.Tensor:
-    """Explained variance of ``W L``: entry k-1 is the share of the output energy on the
-    calibration inputs that the best rank-k factorization keeps (the data-aware analogue of
-    ``svd.explained_variance``)."""
-    lower = whitening_factor(statistics, damping)
-    return explained_variance(singular_values(weight.detach().cpu().to(torch.float64) @ lower))
-
-
 def factorize_ranked(
     model: nn.Module, factors: dict[str, RankedFactors], ranks: dict[str, int]
 ) -> nn.Module:
@@ -244,41 +205,7 @@ def factorize_ranked(
         raise KeyError(f"no factors for layers {missing}")
 
     def factorizer(name: str, layer: nn.Linear, rank: int) -> FactorizedLinear:
-        return FactorizedLinear.from_factors(layer, *factors[name].truncated(rank))
+        # factorize_layers has checked the rank; from_factors checks the factors' shapes
+        return FactorizedLinear.from_factors(layer, *factors[name]._truncated(rank))
 
     return factorize_layers(model, ranks, factorizer)
-
-
-def activation_aware_factorize(
-    model: nn.Module,
-    ranks: dict[str, int],
-    statistics: dict[str, InputStatistics] | None = None,
-    method: str = "whiten",
-    damping: float = 1e-5,
-    alpha: float = 0.5,
-) -> nn.Module:
-    """A copy of ``model`` with each named linear layer factorized by ``method`` at its rank."""
-    if method != "plain":
-        missing = sorted(set(ranks) - set(statistics or {}))
-        if missing:
-            raise KeyError(f"no input statistics for layers {missing}")
-    factors = {
-        name: ranked_factors(
-            linear_layer(model, name).weight,
-            method,
-            statistics[name] if method != "plain" else None,
-            damping,
-            alpha,
-        )
-        for name in ranks
-    }
-    return factorize_ranked(model, factors, ranks)
-
-
-def rank_for_budget(shape: tuple[int, int] | torch.Size, budget: float) -> int:
-    """Largest rank k whose factors hold at most ``budget`` × the dense weights:
-    ``k·(m + n) ≤ budget·m·n`` (at least 1)."""
-    rows, columns = shape
-    if not budget > 0:
-        raise ValueError(f"budget must be a positive fraction of the dense weights, got {budget}")
-    return max(1, min(rows, columns, int(budget * rows * columns) // (rows + columns)))

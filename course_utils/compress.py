@@ -10,7 +10,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from course_utils.svd import Decomposition, check_rank, decompose
+from course_utils.checks import check_rank
+from course_utils.svd import Decomposition, decompose
 
 
 def linear_layer(model: nn.Module, name: str) -> nn.Linear:
@@ -49,15 +50,35 @@ class FactorizedLinear(nn.Module):
         self.expand = nn.Linear(rank, out_features, bias=bias)
 
     @classmethod
+    def _shaped_like(cls, layer: nn.Linear, rank: int) -> FactorizedLinear:
+        weight = layer.weight
+        factorized = cls(layer.in_features, layer.out_features, rank, bias=layer.bias is not None)
+        return factorized.to(device=weight.device, dtype=weight.dtype)
+
+    @torch.no_grad()
+    def _load(self, layer: nn.Linear, left: torch.Tensor, right: torch.Tensor) -> FactorizedLinear:
+        self.project.weight.copy_(right)
+        self.expand.weight.copy_(left)
+        if layer.bias is not None:
+            self.expand.bias.copy_(layer.bias)
+        return self
+
+    @classmethod
     def from_linear(
         cls, layer: nn.Linear, rank: int, decomposition: Decomposition | None = None
     ) -> FactorizedLinear:
         """Factorize ``layer``'s weight by its SVD, keeping its bias (a copy)."""
+        factorized = cls._shaped_like(layer, rank)  # checks the rank before the SVD
         weight = layer.weight.detach()
-        check_rank(rank, weight.shape)
-        decomposition = decomposition or decompose(weight)
-        left, right = decomposition.folded_factors(rank)
-        return cls.from_factors(layer, left, right)
+        if decomposition is None:
+            decomposition = decompose(weight)
+        elif decomposition.shape != tuple(weight.shape):
+            raise ValueError(
+                f"the decomposition is of a {decomposition.shape[0]}×{decomposition.shape[1]} "
+                f"matrix, the layer's weight is {weight.shape[0]}×{weight.shape[1]}; pass "
+                f"`decompose(layer.weight)`"
+            )
+        return factorized._load(layer, *decomposition._folded(rank))
 
     @classmethod
     def from_factors(
@@ -67,7 +88,6 @@ class FactorizedLinear(nn.Module):
 
         Any factorization fits, e.g. an activation-aware one (08_transformer).
         """
-        weight = layer.weight
         rank = right.shape[0]
         expected = ((layer.out_features, rank), (rank, layer.in_features))
         if (tuple(left.shape), tuple(right.shape)) != expected:
@@ -76,14 +96,7 @@ class FactorizedLinear(nn.Module):
                 f"{layer.out_features}×{layer.in_features} layer, got {tuple(left.shape)} "
                 f"and {tuple(right.shape)}"
             )
-        factorized = cls(layer.in_features, layer.out_features, rank, bias=layer.bias is not None)
-        factorized = factorized.to(device=weight.device, dtype=weight.dtype)
-        with torch.no_grad():
-            factorized.project.weight.copy_(right)
-            factorized.expand.weight.copy_(left)
-            if layer.bias is not None:
-                factorized.expand.bias.copy_(layer.bias)
-        return factorized
+        return cls._shaped_like(layer, rank)._load(layer, left, right)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.expand(self.project(inputs))
@@ -104,9 +117,10 @@ def truncate_layer(model: nn.Module, layer_name: str, rank: int) -> nn.Module:
     """
     weight = linear_layer(model, layer_name).weight
     check_rank(rank, weight.shape)
+    left, right = decompose(weight)._folded(rank)
     compressed = copy.deepcopy(model)
     with torch.no_grad():
-        linear_layer(compressed, layer_name).weight.copy_(decompose(weight).approximation(rank))
+        linear_layer(compressed, layer_name).weight.copy_(left @ right)
     return compressed
 
 
@@ -114,12 +128,9 @@ def factorize_layer(
     model: nn.Module, layer_name: str, rank: int, decomposition: Decomposition | None = None
 ) -> nn.Module:
     """A copy of ``model`` with ``layer_name`` replaced by a rank-``rank`` FactorizedLinear."""
-    layer = linear_layer(model, layer_name)
-    check_rank(rank, layer.weight.shape)
+    replacement = FactorizedLinear.from_linear(linear_layer(model, layer_name), rank, decomposition)
     compressed = copy.deepcopy(model)
-    _replace_module(
-        compressed, layer_name, FactorizedLinear.from_linear(layer, rank, decomposition)
-    )
+    _replace_module(compressed, layer_name, replacement)
     return compressed
 
 
@@ -140,7 +151,8 @@ def factorize_layers(
     """A copy of ``model`` with each named linear layer factorized at its given rank.
 
     ``factorizer(name, layer, rank)`` builds each replacement; by default the layer's plain SVD
-    (``FactorizedLinear.from_linear``).
+    (``FactorizedLinear.from_linear``). Every rank is checked here, before anything is built, so
+    a factorizer only ever sees valid ranks.
     """
     for name, rank in ranks.items():
         check_rank(rank, linear_layer(model, name).weight.shape)

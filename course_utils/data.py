@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,7 +41,7 @@ def sha256_of(path: Path) -> str:
 
 
 def expected_checksums(shipped: Path) -> dict[str, str]:
-    """The pinned SHA-256 of each decompressed file, read from ``SHA256SUMS``."""
+    """The pinned SHA-256 of each ``.gz`` file and of its decompressed copy (``SHA256SUMS``)."""
     sums = {}
     for line in (shipped / "SHA256SUMS").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
@@ -49,62 +50,87 @@ def expected_checksums(shipped: Path) -> dict[str, str]:
     return sums
 
 
-def _decompress(source: Path, target: Path) -> None:
+def _check_shipped_files_exist(shipped: Path) -> None:
+    needed = ["SHA256SUMS", *(f"{name}.gz" for name in MNIST_FILES)]
+    missing = [name for name in needed if not (shipped / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{shipped} lacks {', '.join(missing)}; the course never downloads MNIST: "
+            f"{RESTORE_HINT}."
+        )
+
+
+def _pinned(checksums: dict[str, str], name: str, shipped: Path) -> str:
+    if name not in checksums:
+        raise DataIntegrityError(
+            f"{shipped / 'SHA256SUMS'} has no checksum for {name}; {RESTORE_HINT}."
+        )
+    return checksums[name]
+
+
+def _decompress(source: Path, target: Path, checksum: str) -> None:
+    found = sha256_of(source)
+    if found != checksum:
+        raise DataIntegrityError(
+            f"{source} has SHA-256 {found}, expected {checksum}: the file is corrupt or "
+            f"truncated; {RESTORE_HINT}."
+        )
+
     def copy(stream) -> None:
         try:
             with gzip.open(source, "rb") as compressed:
                 shutil.copyfileobj(compressed, stream)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise DataIntegrityError(
-                f"{source} is damaged and cannot be decompressed ({error}); {RESTORE_HINT}"
+                f"{source} is damaged and cannot be decompressed ({error}); {RESTORE_HINT}."
             ) from error
 
     write_atomically(target, copy)
 
 
 def prepare_mnist(root: Path | None = None) -> Path:
-    """Decompress the shipped MNIST into ``<root>/torchvision/MNIST/raw`` and verify it.
+    """Decompress the shipped MNIST into ``<root>/torchvision/MNIST/raw`` and verify it (01_train).
 
-    Returns the root to hand to ``torchvision.datasets.MNIST``. Every file is checked against
-    ``SHA256SUMS``; a mismatch raises :class:`DataIntegrityError` naming the file, both checksums
-    and the fix. Existing files are never deleted or overwritten. Only when the shipped ``.gz``
-    files are missing does torchvision download the data itself.
+    Returns the root to hand to ``torchvision.datasets.MNIST``. Every ``.gz`` file is checked
+    against ``SHA256SUMS`` before it is decompressed and every decompressed file after; a
+    mismatch raises :class:`DataIntegrityError` naming the file, both checksums and the fix. A
+    missing shipped file raises ``FileNotFoundError``: nothing is ever downloaded. Existing files
+    are never deleted or overwritten.
     """
     root = Path(root) if root is not None else data_dir()
     shipped = root / "mnist"
     torchvision_root = root / "torchvision"
     raw = torchvision_root / "MNIST" / "raw"
-    if not all((shipped / f"{name}.gz").exists() for name in MNIST_FILES):
-        torchvision_mnist(torchvision_root, train=True, download=True)
-        torchvision_mnist(torchvision_root, train=False, download=True)
-        return torchvision_root
+    _check_shipped_files_exist(shipped)
     checksums = expected_checksums(shipped)
     for name in MNIST_FILES:
         target = raw / name
         made_now = not target.exists()
         if made_now:
-            _decompress(shipped / f"{name}.gz", target)
-        found = sha256_of(target)
-        if found != checksums[name]:
+            archive = shipped / f"{name}.gz"
+            _decompress(archive, target, _pinned(checksums, archive.name, shipped))
+        found, expected = sha256_of(target), _pinned(checksums, name, shipped)
+        if found != expected:
             if made_now:
                 target.unlink()  # our own copy of a damaged archive: nothing of the user's
                 raise DataIntegrityError(
                     f"{shipped / (name + '.gz')} decompresses to SHA-256 {found}, expected "
-                    f"{checksums[name]}: the file is corrupt or truncated; {RESTORE_HINT}."
+                    f"{expected}: the file is corrupt or truncated; {RESTORE_HINT}."
                 )
             raise DataIntegrityError(
-                f"{target} has SHA-256 {found}, expected {checksums[name]}: the file is corrupt "
+                f"{target} has SHA-256 {found}, expected {expected}: the file is corrupt "
                 f"or truncated. Delete it and it is decompressed again from data/mnist/ (if that "
                 f"copy is damaged too, {RESTORE_HINT}); the loader never replaces files itself."
             )
     return torchvision_root
 
 
-def torchvision_mnist(root: Path, train: bool, download: bool = False, transform=None):
-    """``torchvision.datasets.MNIST`` over ``root`` (imported lazily: torchvision is slow)."""
+def torchvision_mnist(root: Path, train: bool, transform=None):
+    """``torchvision.datasets.MNIST`` over ``root``, never downloading (imported lazily:
+    torchvision is slow)."""
     from torchvision import datasets
 
-    return datasets.MNIST(str(root), train=train, download=download, transform=transform)
+    return datasets.MNIST(str(root), train=train, download=False, transform=transform)
 
 
 def mnist_dataset(train: bool = True):

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 import torch
 
+from course_utils.checks import check_rank
 from course_utils.data import MnistTensors
 from course_utils.models import SimpleNN
-from course_utils.svd import Decomposition, check_rank, decompose
+from course_utils.svd import Decomposition, decompose
 
 
 class RankSweep:

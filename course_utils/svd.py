@@ -7,23 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-def check_matrix(matrix: torch.Tensor) -> None:
-    """Raise a clear error unless ``matrix`` is a 2-D tensor."""
-    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2:
-        shape = tuple(matrix.shape) if isinstance(matrix, torch.Tensor) else type(matrix).__name__
-        raise ValueError(f"expected a 2-D weight matrix (rows, columns), got shape {shape}")
-
-
-def check_rank(rank: int, shape: tuple[int, ...] | torch.Size) -> int:
-    """Return ``rank`` if it is an integer in 1..min(shape), else raise naming the range."""
-    largest = min(shape)
-    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= largest:
-        raise ValueError(
-            f"rank must be an integer from 1 to {largest} for a {shape[0]}×{shape[1]} matrix, "
-            f"got {rank!r}"
-        )
-    return rank
+from course_utils.checks import check_matrix, check_rank
 
 
 @dataclass(frozen=True)
@@ -46,6 +30,9 @@ class Decomposition:
     def folded_factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(U_k·diag(S_k), Vh_k)``: the singular values folded into the left factor."""
         check_rank(rank, self.shape)
+        return self._folded(rank)
+
+    def _folded(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.U[:, :rank] * self.singular_values[:rank], self.Vh[:rank, :]
 
     def approximation(self, rank: int) -> torch.Tensor:
@@ -88,8 +75,6 @@ def rank_for_variance(singular_values: torch.Tensor, target: float) -> int:
 
 def low_rank_approximation(matrix: torch.Tensor, rank: int) -> torch.Tensor:
     """Best rank-``rank`` approximation of ``matrix`` (Eckart–Young), same shape and dtype."""
-    check_matrix(matrix)
-    check_rank(rank, matrix.shape)
     return decompose(matrix).approximation(rank)
 
 

@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 import torch
 
 from course_utils.accounting import dense_weight_count, factorized_layer_parameters, svd_storage
+from course_utils.checks import check_rank
 from course_utils.plots import accuracy_vs_rank, explained_variance_figure
 from course_utils.rank_sweep import RankSweep
-from course_utils.svd import check_rank, explained_variance
+from course_utils.svd import explained_variance
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,9 @@ from torch import nn
 
 from course_utils.activation_aware import (
     InputStatistics,
-    activation_aware_factorize,
     collect_input_statistics,
-    low_rank_factors,
-    output_error,
-    output_explained_variance,
-    rank_for_budget,
+    factorize_ranked,
+    ranked_factors,
 )
 from course_utils.compress import FactorizedLinear, factorize_layers
 from course_utils.svd import low_rank_approximation
@@ -22,6 +19,18 @@ def statistics_of(inputs: torch.Tensor) -> InputStatistics:
     statistics = InputStatistics(inputs.shape[1])
     statistics.add(inputs)
     return statistics
+
+
+def truncated_factors(weight, rank, method, statistics=None, **options):
+    return ranked_factors(weight, method, statistics, **options).truncated(rank)
+
+
+def output_error(weight, approximation, statistics) -> float:
+    """Relative output error on the calibration inputs: √(E‖(W − W')x‖² / E‖W x‖²)."""
+    moment = statistics.second_moment()
+    difference = weight - approximation
+    lost = torch.trace(difference @ moment @ difference.T)
+    return float(torch.sqrt(lost / torch.trace(weight @ moment @ weight.T)))
 
 
 @pytest.fixture
@@ -57,7 +66,7 @@ def test_statistics_refuse_wrong_shapes_and_emptiness():
 
 def test_plain_factors_are_the_truncated_svd(problem):
     weight, _ = problem
-    left, right = low_rank_factors(weight, 6, "plain")
+    left, right = truncated_factors(weight, 6, "plain")
     assert left.shape == (24, 6) and right.shape == (6, 40)
     assert torch.allclose(left @ right, low_rank_approximation(weight, 6), atol=1e-10)
 
@@ -65,21 +74,21 @@ def test_plain_factors_are_the_truncated_svd(problem):
 @pytest.mark.parametrize("method", ["whiten", "scale"])
 def test_full_rank_factors_reproduce_the_weight(problem, method):
     weight, inputs = problem
-    left, right = low_rank_factors(weight, 24, method, statistics_of(inputs))
+    left, right = truncated_factors(weight, 24, method, statistics_of(inputs))
     assert torch.allclose(left @ right, weight, atol=1e-8)
 
 
 def test_whitening_is_plain_svd_when_inputs_are_isotropic(problem):
     weight, _ = problem
     statistics = statistics_of(torch.eye(40, dtype=torch.float64) * 3.0)  # C = 9/40 · I
-    left, right = low_rank_factors(weight, 5, "whiten", statistics, damping=0.0)
+    left, right = truncated_factors(weight, 5, "whiten", statistics, damping=0.0)
     assert torch.allclose(left @ right, low_rank_approximation(weight, 5), atol=1e-9)
 
 
 def test_scaling_is_plain_svd_when_every_feature_has_the_same_size(problem):
     weight, _ = problem
     statistics = statistics_of(torch.full((4, 40), -2.0, dtype=torch.float64))
-    left, right = low_rank_factors(weight, 5, "scale", statistics)
+    left, right = truncated_factors(weight, 5, "scale", statistics)
     assert torch.allclose(left @ right, low_rank_approximation(weight, 5), atol=1e-9)
 
 
@@ -89,14 +98,14 @@ def test_whitening_reaches_the_smallest_possible_output_error(problem, rank):
     statistics = statistics_of(inputs)  # C is invertible here, so no damping is needed
 
     def factors(method):
-        return low_rank_factors(weight, rank, method, statistics, damping=0.0)
+        return truncated_factors(weight, rank, method, statistics, damping=0.0)
 
     errors = {
         method: output_error(weight, torch.matmul(*factors(method)), statistics)
         for method in ("plain", "scale", "whiten")
     }
     # the optimum: the energy of W·L beyond rank k (Eckart–Young applied to W·L)
-    variance = output_explained_variance(weight, statistics, damping=0.0)
+    variance = ranked_factors(weight, "whiten", statistics, damping=0.0).explained_variance()
     best = (1 - variance[rank - 1]).sqrt().item()
     assert errors["whiten"] == pytest.approx(best, rel=1e-4, abs=1e-9)
     assert errors["whiten"] < errors["scale"] and errors["whiten"] < errors["plain"]
@@ -112,36 +121,16 @@ def test_whitening_reaches_the_smallest_possible_output_error(problem, rank):
         assert output_error(weight, nudged, statistics) >= errors["whiten"] - 1e-12
 
 
-def test_output_error_is_zero_for_the_weight_itself_and_one_for_zero(problem):
-    weight, inputs = problem
-    statistics = statistics_of(inputs)
-    assert output_error(weight, weight, statistics) == pytest.approx(0.0, abs=1e-12)
-    assert output_error(weight, torch.zeros_like(weight), statistics) == pytest.approx(1.0)
-
-
 def test_bad_arguments_are_refused(problem):
     weight, inputs = problem
     with pytest.raises(ValueError, match="method must be one of"):
-        low_rank_factors(weight, 3, "magic")
+        truncated_factors(weight, 3, "magic")
     with pytest.raises(ValueError, match="needs the statistics"):
-        low_rank_factors(weight, 3, "whiten")
+        truncated_factors(weight, 3, "whiten")
     with pytest.raises(ValueError, match="40"):
-        low_rank_factors(weight, 3, "whiten", statistics_of(inputs[:, :30]))
+        truncated_factors(weight, 3, "whiten", statistics_of(inputs[:, :30]))
     with pytest.raises(ValueError, match="rank must be"):
-        low_rank_factors(weight, 25, "plain")
-
-
-def test_rank_for_budget_is_the_largest_rank_within_the_budget():
-    for rows, columns in [(1536, 384), (384, 384), (500, 784)]:
-        for budget in (0.25, 0.5, 0.75, 1.0):
-            rank = rank_for_budget((rows, columns), budget)
-            assert rank * (rows + columns) <= budget * rows * columns
-            assert (rank + 1) * (rows + columns) > budget * rows * columns
-    assert rank_for_budget((1536, 384), 0.5) == 153
-    assert rank_for_budget((384, 384), 0.5) == 96
-    assert rank_for_budget((10, 10), 100.0) == 10
-    with pytest.raises(ValueError):
-        rank_for_budget((10, 10), 0.0)
+        truncated_factors(weight, 25, "plain")
 
 
 def test_from_factors_checks_shapes_and_keeps_the_bias():
@@ -232,13 +221,24 @@ def test_factorizing_the_tiny_transformer(tiny_bert):
     statistics = collect_input_statistics(tiny_bert, names, batches, run_bert, mask)
     original = [run_bert(tiny_bert, batch) for batch in batches]
 
-    full = activation_aware_factorize(tiny_bert, {name: 32 for name in names}, statistics)
+    def factorized(ranks, method):
+        factors = {
+            name: ranked_factors(
+                tiny_bert.get_submodule(name).weight,
+                method,
+                statistics[name] if method != "plain" else None,
+            )
+            for name in names
+        }
+        return factorize_ranked(tiny_bert, factors, ranks)
+
+    full = factorized({name: 32 for name in names}, "whiten")
     for batch, expected in zip(batches, original, strict=True):
         assert torch.allclose(run_bert(full, batch), expected, atol=1e-4)
 
     ranks = {name: 8 for name in names}
-    whitened = activation_aware_factorize(tiny_bert, ranks, statistics, "whiten")
-    plain = activation_aware_factorize(tiny_bert, ranks, method="plain")
+    whitened = factorized(ranks, "whiten")
+    plain = factorized(ranks, "plain")
     assert all(isinstance(whitened.get_submodule(name), FactorizedLinear) for name in names)
     assert isinstance(tiny_bert.get_submodule(names[0]), nn.Linear)  # original untouched
     assert torch.equal(
@@ -254,5 +254,5 @@ def test_factorizing_the_tiny_transformer(tiny_bert):
         )
 
     assert distance(whitened) < distance(plain)
-    with pytest.raises(KeyError, match="no input statistics"):
-        activation_aware_factorize(tiny_bert, ranks, {}, "whiten")
+    with pytest.raises(KeyError, match="no factors for layers"):
+        factorize_ranked(tiny_bert, {}, ranks)

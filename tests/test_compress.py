@@ -1,5 +1,7 @@
 """compress: new models, every other parameter copied, factorized layer equal to the truncation."""
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -12,7 +14,7 @@ from course_utils.compress import (
     linear_layer_names,
     truncate_layer,
 )
-from course_utils.svd import low_rank_approximation
+from course_utils.svd import decompose, low_rank_approximation
 
 
 def test_truncate_layer_replaces_only_fc1_weight(model):
@@ -61,12 +63,33 @@ def test_non_linear_layers_are_refused():
         linear_layer(network, "0")
 
 
-@pytest.mark.parametrize("rank", [0, 501, -3])
-def test_bad_rank_is_refused_before_copying(model, rank):
+@pytest.mark.parametrize("rank", [0, 501, -3, 10.0, True])
+def test_bad_rank_is_refused_before_copying(model, rank, monkeypatch):
+    def no_copy(*args):
+        raise AssertionError("the model was copied before the rank was checked")
+
+    monkeypatch.setattr(copy, "deepcopy", no_copy)
     with pytest.raises(ValueError, match="from 1 to 500"):
         factorize_layer(model, "fc1", rank)
     with pytest.raises(ValueError, match="from 1 to 500"):
         truncate_layer(model, "fc1", rank)
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        factorize_layers(model, {"fc2": 5, "fc1": rank}, lambda name, layer, k: nn.Identity())
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        FactorizedLinear.from_linear(model.fc1, rank)
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        FactorizedLinear(784, 500, rank)
+
+
+def test_a_decomposition_of_another_matrix_is_refused(model):
+    with pytest.raises(ValueError, match=r"decomposition is of a 10×500 matrix.*500×784"):
+        FactorizedLinear.from_linear(model.fc1, 5, decompose(model.fc2.weight))
+    assert FactorizedLinear.from_linear(model.fc1, 5, decompose(model.fc1.weight)).rank == 5
+
+
+def test_factors_of_a_rank_above_the_layer_are_refused():
+    with pytest.raises(ValueError, match="from 1 to 4"):
+        FactorizedLinear.from_factors(nn.Linear(6, 4), torch.randn(4, 5), torch.randn(5, 6))
 
 
 def test_factorize_layers_handles_nested_modules():

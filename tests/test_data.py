@@ -1,23 +1,38 @@
-"""MNIST loading: the facts in data/mnist/README.md, both paths agree, damaged files are named."""
+"""MNIST loading: the facts in data/mnist/README.md, both paths agree, damaged or missing files
+are named. Damage is tried on a tiny fake MNIST built in a temporary folder, never on the real
+files."""
 
 import gzip
-import shutil
+import hashlib
+import struct
+from pathlib import Path
 
 import pytest
 import torch
 
+from course_utils import data
 from course_utils.data import (
     MNIST_FILES,
     DataIntegrityError,
+    expected_checksums,
     load_mnist,
     mnist_dataset,
     prepare_mnist,
+    sha256_of,
     shuffled_batches,
 )
 from course_utils.paths import data_dir
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+FAKE_COUNTS = {"train": 6, "t10k": 4}
+
+
+def test_shipped_archives_match_their_published_checksums():
+    shipped = data_dir() / "mnist"
+    checksums = expected_checksums(shipped)
+    for name in MNIST_FILES:
+        assert sha256_of(shipped / f"{name}.gz") == checksums[f"{name}.gz"], name
 
 
 def test_shapes_labels_and_class_counts():
@@ -38,71 +53,145 @@ def test_training_pixels_are_in_unit_range_with_the_known_mean_and_std():
     assert images.std().item() == pytest.approx(0.3081, abs=5e-5)
 
 
-def test_classic_to_tensor_path_gives_the_same_pixels_and_labels():
-    dataset = mnist_dataset(train=False)
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_fake_mnist(root: Path) -> dict[str, torch.Tensor]:
+    """A few compressible 28×28 images per split in idx .gz files, with their SHA256SUMS."""
+    generator = torch.Generator().manual_seed(0)
+    shipped = root / "mnist"
+    shipped.mkdir(parents=True)
+    tensors, contents = {}, {}
+    for split, count in FAKE_COUNTS.items():
+        images = torch.zeros(count, 28, 28, dtype=torch.uint8)
+        for index in range(count):
+            patch = torch.randint(0, 16, (16, 16), generator=generator, dtype=torch.uint8) * 17
+            images[index, 4 + index : 20 + index, 6:22] = patch
+        labels = torch.arange(count, dtype=torch.uint8) % 10
+        tensors[f"{split}-images"], tensors[f"{split}-labels"] = images, labels
+        header = struct.pack(">IIII", 0x803, count, 28, 28)
+        contents[f"{split}-images-idx3-ubyte"] = header + images.numpy().tobytes()
+        contents[f"{split}-labels-idx1-ubyte"] = struct.pack(">II", 0x801, count) + bytes(labels)
+    lines = []
+    for name, content in contents.items():
+        archive = gzip.compress(content, mtime=0)
+        (shipped / f"{name}.gz").write_bytes(archive)
+        lines += [f"{_sha256(content)}  {name}", f"{_sha256(archive)}  {name}.gz"]
+    (shipped / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return tensors
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """A fake MNIST under ``COURSE_DATA_DIR``; downloading fails the test."""
+    tensors = write_fake_mnist(tmp_path)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    from torchvision.datasets import MNIST
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the loader tried to download MNIST")
+
+    monkeypatch.setattr(MNIST, "download", refuse)
+    data._load_split.cache_clear()
+    yield tmp_path, tensors
+    data._load_split.cache_clear()
+
+
+def test_both_paths_give_the_fake_pixels_and_labels(fake):
+    _, tensors = fake
     fast = load_mnist(False)
-    for index in (0, 1, 4_321, 9_999):
-        image, label = dataset[index]
+    assert torch.equal(fast.images, tensors["t10k-images"].unsqueeze(1).float() / 255)
+    assert torch.equal(fast.labels, tensors["t10k-labels"].long())
+    classic = mnist_dataset(train=False)
+    for index in range(FAKE_COUNTS["t10k"]):
+        image, label = classic[index]
         assert torch.equal(image, fast.images[index])
         assert label == fast.labels[index].item()
+    assert len(load_mnist(True)) == FAKE_COUNTS["train"]
 
 
-def test_shuffled_batches_cover_every_example_once_and_are_seeded():
-    data = load_mnist(False).subset(1_000)
-    batches = list(shuffled_batches(data, batch_size=64, seed=3))
-    assert [len(labels) for _, labels in batches] == [64] * 15 + [40]
-    seen = torch.cat([labels for _, labels in batches])
-    assert torch.equal(torch.sort(seen).values, torch.sort(data.labels).values)
-    again = torch.cat([labels for _, labels in shuffled_batches(data, 64, seed=3)])
-    assert torch.equal(seen, again)
+def _archive(root: Path, index: int = 0) -> Path:
+    return root / "mnist" / f"{MNIST_FILES[index]}.gz"
 
 
-def _copy_shipped(tmp_path):
-    shipped = tmp_path / "mnist"
-    shutil.copytree(data_dir() / "mnist", shipped)
-    return shipped
+# at byte 100 the flip breaks the deflate stream (zlib: "invalid distance too far back"), at
+# byte 500 only the CRC check notices it
+@pytest.mark.parametrize("position", [100, 500])
+def test_a_flipped_byte_in_an_archive_is_named_with_the_fix(fake, position):
+    root, _ = fake
+    archive = _archive(root)
+    content = bytearray(archive.read_bytes())
+    content[position] ^= 0xFF
+    archive.write_bytes(bytes(content))
+    with pytest.raises(DataIntegrityError, match=r"train-images-idx3-ubyte\.gz.*git checkout"):
+        prepare_mnist(root)
+    assert not (root / "torchvision" / "MNIST" / "raw" / MNIST_FILES[0]).exists()
 
 
-def test_truncated_archive_is_named_with_both_checksums(tmp_path):
-    shipped = _copy_shipped(tmp_path)
-    archive = shipped / "t10k-labels-idx1-ubyte.gz"
-    archive.write_bytes(archive.read_bytes()[:2_000])
-    with pytest.raises(DataIntegrityError, match=r"t10k-labels-idx1-ubyte\.gz.*git checkout"):
-        prepare_mnist(tmp_path)
-
-
-def test_corrupt_archive_reports_expected_and_found_checksums(tmp_path):
-    shipped = _copy_shipped(tmp_path)
-    archive = shipped / "t10k-labels-idx1-ubyte.gz"
-    content = bytearray(gzip.decompress(archive.read_bytes()))
-    content[100] ^= 0xFF
-    archive.write_bytes(gzip.compress(bytes(content)))
+def test_truncated_archive_is_named_with_both_checksums(fake):
+    root, _ = fake
+    archive = _archive(root, 3)
+    archive.write_bytes(archive.read_bytes()[:30])
     with pytest.raises(DataIntegrityError) as raised:
-        prepare_mnist(tmp_path)
+        prepare_mnist(root)
     message = str(raised.value)
     assert "t10k-labels-idx1-ubyte.gz" in message
-    assert "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2" in message
+    assert expected_checksums(root / "mnist")["t10k-labels-idx1-ubyte.gz"] in message
+    assert sha256_of(archive) in message
     assert "git checkout -- data/mnist/" in message
 
 
-def test_damaged_decompressed_file_is_reported_and_never_replaced(tmp_path):
-    _copy_shipped(tmp_path)
-    root = prepare_mnist(tmp_path)
-    raw = root / "MNIST" / "raw" / MNIST_FILES[1]
+def test_an_archive_of_the_wrong_content_is_caught_after_decompression(fake):
+    root, _ = fake
+    archive = _archive(root, 3)
+    wrong = gzip.compress(b"not the labels", mtime=0)
+    archive.write_bytes(wrong)
+    sums = root / "mnist" / "SHA256SUMS"
+    pinned = expected_checksums(root / "mnist")["t10k-labels-idx1-ubyte.gz"]
+    sums.write_text(sums.read_text().replace(pinned, _sha256(wrong)))
+    with pytest.raises(DataIntegrityError, match=r"t10k-labels-idx1-ubyte\.gz decompresses to"):
+        prepare_mnist(root)
+
+
+@pytest.mark.parametrize("missing", [f"{MNIST_FILES[2]}.gz", "SHA256SUMS"])
+def test_a_missing_file_is_named_and_nothing_is_downloaded(fake, missing):
+    root, _ = fake
+    (root / "mnist" / missing).unlink()
+    with pytest.raises(FileNotFoundError, match=rf"{missing}.*git checkout -- data/mnist/"):
+        prepare_mnist(root)
+
+
+def test_damaged_decompressed_file_is_reported_and_never_replaced(fake):
+    root, _ = fake
+    raw = prepare_mnist(root) / "MNIST" / "raw" / MNIST_FILES[1]
     raw.write_bytes(b"not mnist")
     with pytest.raises(DataIntegrityError, match=f"{MNIST_FILES[1]} has SHA-256"):
-        prepare_mnist(tmp_path)
+        prepare_mnist(root)
     assert raw.read_bytes() == b"not mnist"
 
 
-def test_verified_files_are_reused(tmp_path):
-    _copy_shipped(tmp_path)
-    raw = prepare_mnist(tmp_path) / "MNIST" / "raw" / MNIST_FILES[3]
+def test_verified_files_are_reused(fake):
+    root, _ = fake
+    raw = prepare_mnist(root) / "MNIST" / "raw" / MNIST_FILES[3]
     stamp = raw.stat().st_mtime_ns
-    prepare_mnist(tmp_path)
+    prepare_mnist(root)
     assert raw.stat().st_mtime_ns == stamp
 
 
+def test_shuffled_batches_cover_every_example_once_and_are_seeded():
+    labels = torch.arange(1_000)
+    tensors = data.MnistTensors(torch.zeros(1_000, 1, 28, 28), labels)
+    batches = list(shuffled_batches(tensors, batch_size=64, seed=3))
+    assert [len(batch) for _, batch in batches] == [64] * 15 + [40]
+    seen = torch.cat([batch for _, batch in batches])
+    assert torch.equal(torch.sort(seen).values, labels)
+    assert not torch.equal(seen, labels)
+    again = torch.cat([batch for _, batch in shuffled_batches(tensors, 64, seed=3)])
+    assert torch.equal(seen, again)
+
+
 def test_subset_rejects_counts_outside_the_split():
-    with pytest.raises(ValueError, match="between 0 and 10000"):
-        load_mnist(False).subset(10_001)
+    tensors = data.MnistTensors(torch.zeros(10, 1, 28, 28), torch.zeros(10, dtype=torch.int64))
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        tensors.subset(11)

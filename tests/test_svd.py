@@ -91,6 +91,32 @@ def test_bad_ranks_name_the_valid_range(matrix, rank):
 def test_non_matrices_are_rejected(shape):
     with pytest.raises(ValueError, match="2-D"):
         singular_values(torch.ones(shape))
+    with pytest.raises(ValueError, match="2-D"):
+        decompose(torch.ones(shape))
+
+
+def _with(value: float) -> torch.Tensor:
+    matrix = torch.ones(4, 3)
+    matrix[1, 2] = value
+    return matrix
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (_with(float("inf")), r"1 infinite.*finite"),
+        (_with(float("nan")), r"1 NaN.*finite"),
+        (torch.ones(0, 3), r"empty.*\(0, 3\).*at least one row and one column"),
+        (torch.ones(4, 0), r"empty.*\(4, 0\)"),
+        (torch.ones(4, 3, dtype=torch.int64), r"floating-point.*torch\.int64.*\.float\(\)"),
+        (torch.ones(4, 3, dtype=torch.bool), r"floating-point.*torch\.bool"),
+        ([[1.0, 2.0]], r"2-D.*list"),
+    ],
+)
+def test_unusable_matrices_are_rejected_with_the_fix(matrix, message):
+    for function in (decompose, singular_values):
+        with pytest.raises(ValueError, match=message):
+            function(matrix)
 
 
 def test_numerical_rank_counts_directions_above_tolerance():
