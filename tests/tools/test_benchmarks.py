@@ -10,7 +10,7 @@ import torch
 
 from benchmarks.report import TABLE_HEADER
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def positive_numbers(value: object) -> bool:

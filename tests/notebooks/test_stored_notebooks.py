@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 1_000_000
 REFRESH = "refresh it with `python -m course_utils.run_course --in-place notebooks/{name}`"
