@@ -13,11 +13,11 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[dev,transformer]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,tools,transformer]"
 	touch $(STAMP)
 
 course: install
-	$(BIN)/python -m course_utils.run_course
+	$(BIN)/python -m tools.run_course
 
 test: install
 	$(BIN)/python -m pytest
@@ -35,7 +35,7 @@ bench: install
 	$(BIN)/python -m benchmarks.run
 
 html: install
-	$(BIN)/python -m course_utils.html_build
+	$(BIN)/python -m tools.html_build
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,7 +17,7 @@ nbval also skips PNG images and widget views by itself. We also skip, in every c
   and are checked by the asserts in the notebooks, not by string equality.
 - text/html: rich HTML reprs (tables, plotly's HTML fallback) that carry random element ids.
 Text that cannot be stable inside compared outputs (progress bars, timings) is rewritten by the
-regular expressions in tests/nbval_sanitize.cfg.
+regular expressions in tests/notebooks/nbval_sanitize.cfg.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from course_utils.compress import factorize_layer
 from course_utils.data import MnistTensors, load_mnist, mnist_dataset, mnist_loader
 from course_utils.models import CLASS_COUNT, IMAGE_PIXELS, SimpleNN
 from course_utils.rank_sweep import RankSweep
-from course_utils.svd import explained_variance
 from course_utils.timing import synchronize, time_call
 from course_utils.training import accuracy, train, train_on_tensors
+from course_utils.widgets import TruncationSlider
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 BATCH_SIZE = 64
@@ -33,7 +33,7 @@ LR = 1e-3
 
 @dataclass(frozen=True)
 class Settings:
-    """Sizes and repeats; ``quick()`` is the smoke test's few-second version."""
+    """Sizes and repeats; ``quick_settings()`` is the smoke test's few-second version."""
 
     quick: bool = False
     train_samples: int | None = None  # None: the whole training set
@@ -233,53 +233,15 @@ def measure_training(device: torch.device, settings: Settings, log: Log) -> tupl
 # ---------------------------------------------------------------- 2. slider update
 
 
-def _slider_figure(variance: np.ndarray):
-    import plotly.graph_objects as go
-
-    try:
-        figure = go.FigureWidget()
-    except Exception:  # no widget support installed: a plain figure takes the same updates
-        figure = go.Figure()
-    ranks = np.arange(1, len(variance) + 1)
-    figure.add_scatter(x=ranks, y=variance, mode="lines", name="explained variance")
-    figure.add_scatter(x=[1], y=[float(variance[0])], mode="markers", name="chosen rank")
-    return figure
-
-
-def _slider_callback(sweep: RankSweep, model: nn.Module, test_data: MnistTensors):
-    """The slider's own update (``widgets.TruncationSlider.update``), or, where the widget
-    module cannot be imported, the same work done here: accuracy, variance, figure update."""
-    try:
-        from course_utils.widgets import TruncationSlider
-    except ImportError:
-        TruncationSlider = None
-    if TruncationSlider is not None:
-        ranks = sweep_ranks(50, sweep.max_rank)
-        slider = TruncationSlider(sweep, accuracy(model, test_data), ranks, sweep.accuracies(ranks))
-        return slider.update, "course_utils.widgets.TruncationSlider.update"
-    variance = explained_variance(sweep.decomposition.singular_values).cpu().numpy()
-    figure = _slider_figure(variance)
-    marker = figure.data[1]
-
-    def update(rank: int) -> None:
-        test_accuracy = sweep.accuracy(rank)
-        kept = float(variance[rank - 1])
-        with figure.batch_update():
-            marker.x, marker.y = [rank], [kept]
-            figure.layout.title.text = (
-                f"rank {rank}: {kept:.1%} of the variance, test accuracy {test_accuracy:.2%}"
-            )
-
-    return update, "RankSweep.accuracy + explained-variance lookup + figure batch_update"
-
-
 def measure_slider(
     model: nn.Module, test_data: MnistTensors, device: torch.device, settings: Settings, log: Log
 ) -> dict:
     """One move of the rank slider (rank-k accuracy from the cached SVD, explained variance,
     readout and figure update), timed at random ranks."""
     sweep = RankSweep(model, test_data.to(device))
-    update, timed = _slider_callback(sweep, model, test_data)
+    ranks = sweep_ranks(50, sweep.max_rank)
+    slider = TruncationSlider(sweep, accuracy(model, test_data), ranks, sweep.accuracies(ranks))
+    update, timed = slider.update, "course_utils.widgets.TruncationSlider.update"
     warmup = 3
     moves = random.Random(0).choices(range(1, sweep.max_rank + 1), k=warmup + settings.slider_moves)
     upcoming = iter(moves)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     for device in devices_for(arguments.device):
         machine = describe_machine(device)
         results = run_all(device, settings, _log)
-        documents.append({"machine": machine, "settings": vars_of(settings), "results": results})
+        documents.append({"machine": machine, "settings": asdict(settings), "results": results})
         documents[-1]["load_average_at_end"] = load_average()
     if arguments.test_suite:
         _log("5. whole test suite")
@@ -66,14 +67,6 @@ def main(argv: list[str] | None = None) -> list[Path]:
         print(markdown)
     _log("wrote " + ", ".join(str(path) for path in written))
     return written
-
-
-def vars_of(settings: Settings) -> dict:
-    """The settings as JSON-ready values."""
-    return {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in vars(settings).items()
-    }
 
 
 if __name__ == "__main__":

@@ -15,12 +15,15 @@ from course_utils.models import CLASS_COUNT, IMAGE_PIXELS, SimpleNN
 
 
 def _pruned_layers(model: nn.Module) -> list[tuple[nn.Module, str]]:
-    """Every ``(module, tensor name)`` that carries a pruning reparametrization."""
+    """Every ``(module, tensor name)`` that carries a pruning reparametrization: the tensors
+    ``torch.nn.utils.prune`` left a ``<name>_mask`` buffer beside a ``<name>_orig`` for."""
+    if not prune.is_pruned(model):
+        return []
     return [
-        (module, hook._tensor_name)
+        (module, buffer.removesuffix("_mask"))
         for module in model.modules()
-        for hook in module._forward_pre_hooks.values()
-        if isinstance(hook, prune.BasePruningMethod)
+        for buffer, _ in module.named_buffers(recurse=False)
+        if buffer.endswith("_mask") and hasattr(module, buffer.removesuffix("_mask") + "_orig")
     ]
 
 

@@ -4,6 +4,7 @@ the main-job command (``make course``); introduced in 01_train."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.files import write_text_atomically
@@ -26,3 +27,50 @@ def record_results(notebook: str, **values: float | int | str) -> dict:
     results.setdefault(notebook, {}).update(values)
     write_text_atomically(results_path(), json.dumps(results, indent=2, sort_keys=True) + "\n")
     return values
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline number: the notebook that records it, its key there, and how to show it."""
+
+    notebook: str
+    key: str
+    label: str
+    form: str
+
+    def read(self, results: dict) -> float | int | str | None:
+        """This number in ``results`` (as ``load_results`` returns them), or None."""
+        return results.get(self.notebook, {}).get(self.key)
+
+
+BASE_TEST_ACCURACY = Headline(
+    "01_train", "base_test_accuracy", "base model, one epoch: test accuracy", "{:.2%}"
+)
+BASE_PARAMETERS = Headline("01_train", "parameters", "base model: parameters", "{:,}")
+RANK10_TEST_ACCURACY = Headline(
+    "04_truncate", "rank10_test_accuracy", "rank 10, no fine-tuning: test accuracy", "{:.2%}"
+)
+RANK10_STORAGE_SHARE = Headline(
+    "04_truncate", "rank10_storage_share", "rank 10: U, diag(S), Vt share of fc1", "{:.2%}"
+)
+RANK10_FACTORIZED_PARAMETERS = Headline(
+    "05_parameter_accounting",
+    "rank10_factorized_model_parameters",
+    "rank-10 factorized model: parameters",
+    "{:,}",
+)
+RANK10_FINE_TUNED_ACCURACY = Headline(
+    "06_fine_tune",
+    "rank10_factorized_fine_tuned_one_epoch",
+    "rank-10 factorized, fine-tuned 1 epoch: accuracy",
+    "{:.2%}",
+)
+# In the order `make course` prints them.
+HEADLINES = (
+    BASE_TEST_ACCURACY,
+    BASE_PARAMETERS,
+    RANK10_TEST_ACCURACY,
+    RANK10_STORAGE_SHARE,
+    RANK10_FACTORIZED_PARAMETERS,
+    RANK10_FINE_TUNED_ACCURACY,
+)

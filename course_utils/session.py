@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import random
-import warnings
 
 import numpy as np
 import torch
-
-_static_figures: bool | None = None
 
 
 def seed_everything(seed: int) -> None:
@@ -32,47 +28,16 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _start_static_export() -> bool:
-    """Start kaleido's browser once per kernel so each PNG takes ~0.2 s; False if it cannot.
-
-    Only when ``COURSE_STATIC_FIGURES=1`` (set by ``run_course --in-place`` when it refreshes the
-    stored notebooks): a live kernel shows interactive figures and needs no PNG, and nbval
-    does not compare images.
-    """
-    if os.environ.get("COURSE_STATIC_FIGURES", "0") != "1":
-        return False
-    try:
-        import kaleido
-
-        kaleido.start_sync_server(silence_warnings=True)
-    except Exception as error:  # no Chromium, or kaleido missing: interactive figures only
-        warnings.warn(
-            f"static PNG figures are off ({error}); install Chromium (`apt-get install "
-            "chromium`) for figures that show on GitHub",
-            stacklevel=3,
-        )
-        return False
-    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
-    warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-    return True
-
-
 def configure_plotly() -> str:
-    """Interactive plotly figures, plus a static PNG beside each when asked for and possible."""
-    global _static_figures
+    """Interactive plotly figures in a clean template; returns the renderer's name.
+
+    The kernel draws no static pictures: ``python -m tools.run_course --in-place`` adds a PNG
+    beside each figure when it refreshes the stored notebooks."""
     import plotly.io as pio
 
-    if _static_figures is None:
-        _static_figures = _start_static_export()
-    renderer = "plotly_mimetype+png" if _static_figures else "plotly_mimetype"
-    pio.renderers.default = renderer
+    pio.renderers.default = "plotly_mimetype"
     pio.templates.default = "plotly_white"
-    return renderer
-
-
-def static_figures() -> bool:
-    """Whether figures get a static PNG beside the interactive view (see ``configure_plotly``)."""
-    return bool(_static_figures)
+    return pio.renderers.default
 
 
 def setup(seed: int = 0, device: str | None = None, figures: bool = True) -> torch.device:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
+import plotly.io as pio
 import torch
 
 from course_utils.accounting import dense_weight_count, factorized_layer_parameters, svd_storage
@@ -79,16 +80,15 @@ class RankSlider:
     def widget(self) -> widgets.VBox:
         return widgets.VBox([self.slider, self.readout, self.figure])
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        from course_utils.session import static_figures
-
-        display(self.widget)
-        if static_figures():
-            # A stored notebook keeps no widget state: this picture of the starting rank is what
-            # GitHub and the HTML pages show in the slider's place.
-            display(go.Figure(self.figure))
+    def _repr_mimebundle_(self, **kwargs: object) -> dict:
+        """The widget for a live front-end, with the figure at the current rank as plotly's
+        interactive renderer would emit it. A stored notebook keeps no widget state, so that
+        figure (and the PNG ``tools.run_course --in-place`` adds to it) is what GitHub and the
+        HTML pages show in the slider's place; JupyterLab prefers the widget."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        figure = go.Figure(self.figure).to_dict()
+        bundle.update(pio.renderers["plotly_mimetype"].to_mimebundle(figure))
+        return bundle
 
 
 class VarianceSlider(RankSlider):

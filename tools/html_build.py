@@ -1,5 +1,5 @@
 """The whole course as static HTML, for reading without Jupyter (introduced for the README's
-``make html``, issue 5). ``python -m course_utils.html_build [--output DIR]``.
+``make html``, issue 5). ``python -m tools.html_build [--output DIR]``.
 
 Each stored notebook in ``notebooks/`` is converted as it is stored, never executed, into
 ``build/html/NN_topic.html``, and ``index.html`` links the pages in order. Figures are the PNG
@@ -108,7 +108,7 @@ def static_copy(notebook: nbformat.NotebookNode, name: str = "notebook") -> nbfo
                     raise HtmlBuildError(
                         f"{name}, cell {index} (execution count {cell.execution_count}): a plotly "
                         "figure without a PNG copy would be blank in the HTML; refresh the stored "
-                        "outputs with `python -m course_utils.run_course --in-place` (needs "
+                        "outputs with `python -m tools.run_course --in-place` (needs "
                         "Chromium for kaleido)"
                     )
                 # the PNG is the figure; no HTML or JSON version may take precedence over it

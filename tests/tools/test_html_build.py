@@ -1,4 +1,4 @@
-"""The static HTML build (``make html``, course_utils/html_build.py): every stored notebook
+"""The static HTML build (``make html``, tools/html_build.py): every stored notebook
 becomes a page with its title and its figures as embedded PNGs, nothing is executed, and the
 index links every page in order."""
 
@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils.html_build import (
+from tools.html_build import (
     NOTEBOOKS,
     HtmlBuildError,
     build_html,

@@ -1,5 +1,5 @@
-"""Helpers for the browser tests (tests/test_browser.py): a throw-away JupyterLab server and the
-few page operations the tests need. Every wait is bounded; every process started here is
+"""Helpers for the browser tests (tests/browser/test_browser.py): a throw-away JupyterLab server
+and the few page operations the tests need. Every wait is bounded; every process started here is
 stopped by its owner's ``close``/``__exit__``."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import nbformat
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY_ROOT / "build" / "test-artifacts"
 
 # Flags known to work for headless Debian Chromium in containers, offline.

@@ -4,7 +4,7 @@ the course's fixed opening (the setup call) and closing (Summary, Exercises).
 
 These read the files only; nbval re-executes them elsewhere. A notebook saved without running
 it fails here by design: refresh it with
-``python -m course_utils.run_course --in-place notebooks/NN_topic.ipynb``."""
+``python -m tools.run_course --in-place notebooks/NN_topic.ipynb``."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from course_utils.results import HEADLINES
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 1_000_000
-REFRESH = "refresh it with `python -m course_utils.run_course --in-place notebooks/{name}`"
+REFRESH = "refresh it with `python -m tools.run_course --in-place notebooks/{name}`"
 
 by_notebook = pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
 
@@ -220,3 +222,29 @@ def test_every_trained_output_is_asserted(path: Path) -> None:
             f"{path.name}, code cell {index} is tagged trained-output but neither it nor the "
             f"next code cell asserts anything:\n{cell.source}"
         )
+
+
+def _recorded_keys(path: Path) -> set[tuple[str, str]]:
+    """(notebook, key) for every keyword of every ``record_results("name", key=...)`` call."""
+    found = set()
+    for cell in _code_cells(path):
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "record_results"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found |= {(node.args[0].value, word.arg) for word in node.keywords if word.arg}
+    return found
+
+
+def test_every_headline_is_recorded_by_its_notebook() -> None:
+    # `make course` prints these keys from artifacts/results.json; a renamed key would vanish
+    recorded = set().union(*(_recorded_keys(path) for path in PATHS))
+    missing = [h for h in HEADLINES if (h.notebook, h.key) not in recorded]
+    assert not missing, f"no notebook records these headline numbers: {missing}"

@@ -42,22 +42,12 @@ def test_sliders_refuse_a_starting_rank_outside_the_layer(model):
         VarianceSlider(singular_values(model.fc1.weight), rank=0)
 
 
-@pytest.mark.parametrize("static", [False, True])
-def test_a_static_picture_follows_the_slider_only_when_pngs_are_stored(model, monkeypatch, static):
-    import IPython.display
-    import plotly.graph_objects as go
-    from ipywidgets import VBox
-
-    from course_utils import session
-
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objects, **_: shown.extend(objects))
-    monkeypatch.setattr(session, "_static_figures", static)
+def test_a_slider_shows_as_the_widget_with_its_figure_beside_it(model):
+    # JupyterLab shows the widget; a stored notebook (no widget state) shows the figure, whose
+    # PNG `tools.run_course --in-place` adds.
     explorer = VarianceSlider(singular_values(model.fc1.weight), rank=7)
-    explorer._ipython_display_()
-    assert isinstance(shown[0], VBox)
-    pictures = [item for item in shown[1:] if isinstance(item, go.Figure)]
-    assert len(pictures) == (1 if static else 0)
-    if static:
-        assert not isinstance(pictures[0], go.FigureWidget)
-        assert pictures[0].layout.title.text == explorer.figure.layout.title.text
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    figure = bundle["application/vnd.plotly.v1+json"]
+    assert figure["layout"]["title"]["text"] == explorer.figure.layout.title.text
+    assert figure["data"][-1]["x"] == [7]

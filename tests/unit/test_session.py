@@ -1,12 +1,9 @@
-"""setup(): seeds, device choice, figure renderer; run_course's helpers."""
+"""setup(): seeds, device choice, figure renderer."""
 
-import nbformat
 import plotly.io as pio
 import pytest
 import torch
 
-from course_utils import session
-from course_utils.run_course import strip_widget_state
 from course_utils.session import pick_device, setup
 
 
@@ -26,18 +23,6 @@ def test_cuda_asked_for_without_cuda_names_the_fix(monkeypatch):
         pick_device("cuda")
 
 
-def test_interactive_figures_without_static_export_by_default(monkeypatch):
-    monkeypatch.delenv("COURSE_STATIC_FIGURES", raising=False)
-    monkeypatch.setattr(session, "_static_figures", None)
+def test_setup_makes_figures_interactive():
     setup(figures=True)
     assert pio.renderers.default == "plotly_mimetype"
-
-
-def test_strip_widget_state_keeps_outputs():
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["widgets"] = {"state": "5 MB of plotly.js"}
-    cell = nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output("stream", text="x")])
-    notebook.cells.append(cell)
-    strip_widget_state(notebook)
-    assert "widgets" not in notebook.metadata
-    assert notebook.cells[0].outputs[0].text == "x"
