@@ -97,7 +97,10 @@ class VarianceSlider(RankSlider):
     def __init__(self, singular_values: torch.Tensor, rank: int = 10) -> None:
         self.cumulative = explained_variance(singular_values)
         super().__init__(
-            explained_variance_figure(self.cumulative), len(singular_values), rank, "rank k"
+            explained_variance_figure(self.cumulative, "Explained variance of fc1 against rank"),
+            len(singular_values),
+            rank,
+            "rank k",
         )
 
     def measure(self, rank: int) -> RankReport:
@@ -125,7 +128,9 @@ class TruncationSlider(RankSlider):
         self.cumulative = explained_variance(sweep.decomposition.singular_values)
         self.rows, self.columns = sweep.decomposition.shape
         super().__init__(
-            accuracy_vs_rank(curve_ranks, curve_accuracies, base_accuracy),
+            accuracy_vs_rank(
+                curve_ranks, curve_accuracies, base_accuracy, "Test accuracy against rank"
+            ),
             sweep.max_rank,
             rank,
             "rank k of fc1",

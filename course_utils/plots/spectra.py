@@ -1,0 +1,157 @@
+"""Singular values and what they keep: scree plots, explained variance, truncation error, spectra of
+matrices of different sizes (02_spectrum, 03_explained_variance, 04_truncate, 08_transformer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from course_utils.plots.style import COLORS, as_float32, styled
+
+
+def scree_plot(spectra: dict[str, torch.Tensor], title: str, log_scale: bool = False) -> go.Figure:
+    """Figure 2: singular values against their index, one line per named spectrum."""
+    figure = go.Figure()
+    palette = [COLORS["trained"], COLORS["random"], COLORS["compressed"], COLORS["reference"]]
+    for (name, values), color in zip(spectra.items(), palette, strict=False):
+        figure.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(values) + 1, dtype=np.int32),
+                y=as_float32(values),
+                mode="lines",
+                name=name,
+                line={"color": color},
+            )
+        )
+    figure.update_yaxes(type="log" if log_scale else "linear")
+    return styled(
+        figure,
+        title,
+        "index i of the singular value (largest first)",
+        "singular value σᵢ (log scale)" if log_scale else "singular value σᵢ",
+    )
+
+
+def explained_variance_figure(
+    cumulative: torch.Tensor, title: str, marked_ranks: dict[str, int] | None = None
+) -> go.Figure:
+    """Figure 3: cumulative explained variance against rank k, with chosen ranks marked."""
+    ranks = np.arange(1, len(cumulative) + 1, dtype=np.int32)
+    figure = go.Figure(
+        go.Scatter(
+            x=ranks,
+            y=as_float32(cumulative) * 100,
+            mode="lines",
+            name="explained variance",
+            line={"color": COLORS["trained"]},
+        )
+    )
+    for label, rank in (marked_ranks or {}).items():
+        figure.add_trace(
+            go.Scatter(
+                x=[rank],
+                y=[float(cumulative[rank - 1]) * 100],
+                mode="markers+text",
+                text=[f"{label}: k={rank}"],
+                textposition="middle right",
+                marker={"size": 9, "color": COLORS["compressed"]},
+                showlegend=False,
+            )
+        )
+    return styled(
+        figure,
+        title,
+        "rank k (number of singular values kept)",
+        "explained variance (%)",
+    )
+
+
+def reconstruction_error_figure(
+    ranks: Sequence[int], measured: Sequence[float], predicted: Sequence[float], title: str
+) -> go.Figure:
+    """Relative Frobenius error of the rank-k weight, measured and from the tail of σ²."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=np.asarray(ranks, dtype=np.int32),
+            y=as_float32(measured),
+            mode="markers",
+            name="measured ‖W − W_k‖_F / ‖W‖_F",
+            marker={"color": COLORS["trained"], "size": 6},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=np.asarray(ranks, dtype=np.int32),
+            y=as_float32(predicted),
+            mode="lines",
+            name="Eckart–Young: √(Σ_{i>k} σᵢ² / Σ σᵢ²)",
+            line={"color": COLORS["reference"], "dash": "dot"},
+        )
+    )
+    styled(
+        figure,
+        title,
+        "rank k of fc1",
+        "relative Frobenius error",
+    )
+    return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
+
+
+def normalized_spectra_figure(spectra: dict[str, torch.Tensor], title: str) -> go.Figure:
+    """Singular values divided by the largest, against rank as a share of the full rank, so
+    matrices of different sizes share one picture (log y)."""
+    figure = go.Figure()
+    for name, values in spectra.items():
+        values = as_float32(values)
+        figure.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(values) + 1, dtype=np.float32) / len(values) * 100,
+                y=values / values[0],
+                mode="lines",
+                name=name,
+            )
+        )
+    figure.update_yaxes(type="log")
+    return styled(
+        figure, title, "rank k, % of the full rank min(m, n)", "σ_k / σ_1 (log scale)", height=440
+    )
+
+
+def variance_vs_parameters_figure(
+    curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    dashed: Sequence[str] = (),
+) -> go.Figure:
+    """Explained variance against the size of the two factors, as % of the dense matrix; a
+    factorization only saves parameters left of the 100% line."""
+    figure = go.Figure()
+    figure.add_vrect(x0=100, x1=200, fillcolor=COLORS["warning"], opacity=0.07, line_width=0)
+    figure.add_vline(
+        x=100,
+        line={"color": COLORS["warning"], "dash": "dot"},
+        annotation_text="break-even: no saving to the right",
+        annotation_position="bottom right",
+    )
+    for name, (fractions, variance) in curves.items():
+        figure.add_trace(
+            go.Scatter(
+                x=as_float32(fractions) * 100,
+                y=as_float32(variance) * 100,
+                mode="lines",
+                name=name,
+                line={"dash": "dash" if name in dashed else "solid"},
+            )
+        )
+    figure.update_xaxes(range=[0, 200])
+    figure.update_yaxes(range=[0, 101])
+    return styled(
+        figure,
+        title,
+        "parameters of the factors k·(m + n), % of the dense m·n",
+        "explained variance (%)",
+        height=460,
+    )

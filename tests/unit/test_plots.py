@@ -1,0 +1,73 @@
+"""Figure builders: the caller's title, readable log axes, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_utils import plots
+from course_utils.seeds import spread
+
+
+def test_log_ticks_cover_the_range_with_whole_labels():
+    assert plots.log_ticks(1, 500) == [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    assert plots.log_ticks(3, 40) == [2, 5, 10, 20, 50]
+
+
+def test_log_ticks_refuse_a_range_a_log_axis_cannot_show():
+    with pytest.raises(ValueError, match="0 < low <= high"):
+        plots.log_ticks(0, 10)
+    with pytest.raises(ValueError, match="0 < low <= high"):
+        plots.log_ticks(5, 2)
+
+
+def test_log_axis_labels_every_tick_in_full():
+    figure = plots.accuracy_vs_rank([1, 10, 100, 500], [0.2, 0.9, 0.95, 0.96], 0.96, "t")
+    axis = figure.layout.xaxis
+    assert axis.type == "log"
+    assert "500" in axis.ticktext and "5" in axis.ticktext
+    with pytest.raises(ValueError, match="'x' or 'y'"):
+        plots.log_axis(figure, "z", 1, 10)
+
+
+SIGMA = torch.linspace(5, 0.1, 20)
+BUILDERS = {
+    "training_curve": lambda t: plots.training_curve(
+        torch.tensor([64, 128]), torch.tensor([0.5, 0.6]), t
+    ),
+    "scree_plot": lambda t: plots.scree_plot({"a": SIGMA}, t, log_scale=True),
+    "explained_variance_figure": lambda t: plots.explained_variance_figure(
+        torch.linspace(0.1, 1, 20), t, {"50%": 9}
+    ),
+    "accuracy_vs_rank": lambda t: plots.accuracy_vs_rank([1, 2], [0.5, 0.9], 0.95, t),
+    "reconstruction_error_figure": lambda t: plots.reconstruction_error_figure(
+        [1, 2], [0.5, 0.4], [0.5, 0.4], t
+    ),
+    "storage_figure": lambda t: plots.storage_figure([1, 2], {"a": [10, 20]}, 100, 5, t),
+    "fine_tune_figure": lambda t: plots.fine_tune_figure({"a": ([0, 64], [0.9, 0.92])}, 0.96, t),
+    "accuracy_budget_figure": lambda t: plots.accuracy_budget_figure(
+        {"a": ([1000, 2000], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
+        spread([0.96, 0.97]),
+        t,
+    ),
+    "normalized_spectra_figure": lambda t: plots.normalized_spectra_figure({"a": SIGMA}, t),
+    "variance_vs_parameters_figure": lambda t: plots.variance_vs_parameters_figure(
+        {"a": ([0.1, 0.5], [0.4, 0.9])}, t
+    ),
+    "compression_quality_figure": lambda t: plots.compression_quality_figure(
+        {"a": ([1e6, 2e6], [0.8, 0.9], [0.5, 0.6])}, 2e6, t
+    ),
+    "digit_grid": lambda t: plots.digit_grid(torch.rand(2, 784), ["a", "b"], t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_builder_shows_the_callers_title(name):
+    figure = BUILDERS[name]("a finding measured on this run")
+    assert figure.layout.title.text == "a finding measured on this run"
+
+
+def test_every_public_builder_is_covered():
+    builders = {name for name in plots.__all__ if name.endswith(("_figure", "_plot", "_curve"))}
+    builders |= {"accuracy_vs_rank", "digit_grid"}
+    assert builders == set(BUILDERS)
