@@ -1,5 +1,5 @@
 """Accuracy against what it costs: training, rank, fine-tuning samples, parameter budgets
-(01_train, 04_truncate, 06_fine_tune, 07_is_it_worth_it, 08_transformer)."""
+(01_train, 04_truncate, 06_fine_tune, 07_is_it_worth_it, 10_transformer)."""
 
 from __future__ import annotations
 
@@ -98,20 +98,15 @@ def accuracy_budget_figure(
     curves: dict[str, tuple[Sequence[float], Sequence[Spread]]],
     reference: Spread,
     title: str,
-    dashed: Sequence[str] = (),
+    styles: dict[str, tuple[str, str]] | None = None,
+    x_title: str = "share of fc1's weights kept (%, log scale)",
 ) -> go.Figure:
-    """Test error (100% − accuracy; mean ± standard deviation over seeds) against the parameters
-    a model keeps, one line per method, both axes logarithmic so that 50% and 3% error both stay
-    readable; ``reference`` (the uncompressed model) is drawn as a dotted line and a band."""
+    """Test error (100% − accuracy; mean ± standard deviation over seeds) against a budget, one
+    line per method, both axes logarithmic so that 50% and 3% error both stay readable;
+    ``curves[name] = (budgets, spreads)``, ``styles[name] = (colour, dash)`` so that methods of
+    one family share a colour; ``reference`` (the uncompressed model) is a dotted line and a band.
+    The legend sits below the plot, away from the data."""
     figure = go.Figure()
-    palette = [
-        COLORS["compressed"],
-        COLORS["trained"],
-        COLORS["random"],
-        COLORS["warning"],
-        "#9467bd",
-        "#8c564b",
-    ]
     error = (1 - reference.mean) * 100
     figure.add_hrect(
         y0=error - reference.std * 100,
@@ -120,42 +115,45 @@ def accuracy_budget_figure(
         opacity=0.2,
         line_width=0,
     )
-    every_count = [count for parameters, _ in curves.values() for count in parameters]
+    every_budget = [budget for budgets, _ in curves.values() for budget in budgets]
     figure.add_trace(
-        go.Scatter(  # a trace, not add_hline: its label stays right on a log axis
-            x=np.asarray([min(every_count), max(every_count)], dtype=np.int64),
+        go.Scatter(  # a trace, not add_hline: it gets a legend entry
+            x=as_float32([min(every_budget), max(every_budget)]),
             y=as_float32([error, error]),
             mode="lines",
             name=f"uncompressed: {error:.1f}% ± {reference.std * 100:.1f}% error",
             line={"color": COLORS["reference"], "dash": "dot"},
         )
     )
-    for (name, (parameters, spreads)), color in zip(curves.items(), palette, strict=False):
+    for name, (budgets, spreads) in curves.items():
+        color, dash = (styles or {}).get(name, (None, "solid"))
         figure.add_trace(
             go.Scatter(
-                x=np.asarray(parameters, dtype=np.int64),
+                x=as_float32(budgets),
                 y=as_float32([(1 - s.mean) * 100 for s in spreads]),
                 error_y={"type": "data", "array": as_float32([s.std * 100 for s in spreads])},
                 customdata=as_float32([[s.min * 100, s.max * 100] for s in spreads]),
-                hovertemplate="%{x:,} parameters: %{y:.2f}% error (accuracy from "
+                hovertemplate="%{x:.3g}: %{y:.2f}% error (accuracy from "
                 "%{customdata[0]:.2f}% to %{customdata[1]:.2f}%)",
                 mode="lines+markers",
                 name=name,
-                line={"color": color, "dash": "dash" if name in dashed else "solid"},
+                line={"color": color, "dash": dash},
             )
         )
-    log_axis(figure, "x", min(every_count), max(every_count))
+    log_axis(figure, "x", min(every_budget), max(every_budget))
     every_error = [(1 - s.mean) * 100 for _, spreads in curves.values() for s in spreads]
     log_axis(figure, "y", min(every_error), max(every_error))
     styled(
         figure,
         title,
-        "parameters in the whole model, non-zero (log scale)",
+        x_title,
         "test error (%), mean ± std over seeds (log scale)",
-        height=520,
+        height=620,
     )
-    # the error falls from left to right: the top right corner is free for the legend
-    return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.99, "yanchor": "top"})
+    return figure.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
+        margin={"b": 170},
+    )
 
 
 def compression_quality_figure(

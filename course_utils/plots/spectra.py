@@ -1,5 +1,5 @@
 """Singular values and what they keep: scree plots, explained variance, truncation error, spectra of
-matrices of different sizes (02_spectrum, 03_explained_variance, 04_truncate, 08_transformer)."""
+matrices of different sizes (02_spectrum, 03_explained_variance, 04_truncate, 10_transformer)."""
 
 from __future__ import annotations
 

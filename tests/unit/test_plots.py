@@ -46,7 +46,7 @@ BUILDERS = {
     "storage_figure": lambda t: plots.storage_figure([1, 2], {"a": [10, 20]}, 100, 5, t),
     "fine_tune_figure": lambda t: plots.fine_tune_figure({"a": ([0, 64], [0.9, 0.92])}, 0.96, t),
     "accuracy_budget_figure": lambda t: plots.accuracy_budget_figure(
-        {"a": ([1000, 2000], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
+        {"a": ([1, 5], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
         spread([0.96, 0.97]),
         t,
     ),
