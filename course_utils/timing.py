@@ -1,5 +1,5 @@
 """Honest timing: warm-up, device synchronisation, median and spread of repeats (used by
-07_is_it_worth_it and by benchmarks/)."""
+09_speed_and_memory and by benchmarks/)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from course_utils.plots.style import COLORS, as_float32, styled
+from course_utils.plots.style import COLORS, as_float32, log_axis, styled
 
 
 def scree_plot(spectra: dict[str, torch.Tensor], title: str, log_scale: bool = False) -> go.Figure:
@@ -26,7 +26,10 @@ def scree_plot(spectra: dict[str, torch.Tensor], title: str, log_scale: bool = F
                 line={"color": color},
             )
         )
-    figure.update_yaxes(type="log" if log_scale else "linear")
+    if log_scale:
+        every = np.concatenate([as_float32(values) for values in spectra.values()])
+        positive = every[every > 0]
+        log_axis(figure, "y", float(positive.min()), float(positive.max()))
     return styled(
         figure,
         title,
@@ -105,17 +108,20 @@ def normalized_spectra_figure(spectra: dict[str, torch.Tensor], title: str) -> g
     """Singular values divided by the largest, against rank as a share of the full rank, so
     matrices of different sizes share one picture (log y)."""
     figure = go.Figure()
+    smallest = 1.0
     for name, values in spectra.items():
         values = as_float32(values)
+        relative = values / values[0]
+        smallest = min(smallest, float(relative[relative > 0].min()))
         figure.add_trace(
             go.Scatter(
                 x=np.arange(1, len(values) + 1, dtype=np.float32) / len(values) * 100,
-                y=values / values[0],
+                y=relative,
                 mode="lines",
                 name=name,
             )
         )
-    figure.update_yaxes(type="log")
+    log_axis(figure, "y", smallest, 1.0)
     return styled(
         figure, title, "rank k, % of the full rank min(m, n)", "σ_k / σ_1 (log scale)", height=440
     )
