@@ -191,6 +191,8 @@ def compression_quality_figure(
         figure.add_vline(
             x=original_parameters / 1e6,
             line={"color": COLORS["reference"], "dash": "dot"},
+            annotation_text=f"original: {original_parameters / 1e6:.1f} M",
+            annotation_position="bottom left",
             row=1,
             col=column,
         )

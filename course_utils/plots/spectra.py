@@ -104,9 +104,13 @@ def reconstruction_error_figure(
     return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
 
 
-def normalized_spectra_figure(spectra: dict[str, torch.Tensor], title: str) -> go.Figure:
+def normalized_spectra_figure(
+    spectra: dict[str, torch.Tensor],
+    title: str,
+    styles: dict[str, tuple[str, str]] | None = None,
+) -> go.Figure:
     """Singular values divided by the largest, against rank as a share of the full rank, so
-    matrices of different sizes share one picture (log y)."""
+    matrices of different sizes share one picture (log y); ``styles[name] = (colour, dash)``."""
     figure = go.Figure()
     smallest = 1.0
     for name, values in spectra.items():
@@ -119,18 +123,21 @@ def normalized_spectra_figure(spectra: dict[str, torch.Tensor], title: str) -> g
                 y=relative,
                 mode="lines",
                 name=name,
+                line=_line(styles, name),
             )
         )
     log_axis(figure, "y", smallest, 1.0)
-    return styled(
+    styled(
         figure, title, "rank k, % of the full rank min(m, n)", "σ_k / σ_1 (log scale)", height=440
     )
+    # the curves fall to the right: the top right corner is free for the legend
+    return figure.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"})
 
 
 def variance_vs_parameters_figure(
     curves: dict[str, tuple[Sequence[float], Sequence[float]]],
     title: str,
-    dashed: Sequence[str] = (),
+    styles: dict[str, tuple[str, str]] | None = None,
 ) -> go.Figure:
     """Explained variance against the size of the two factors, as % of the dense matrix; a
     factorization only saves parameters left of the 100% line."""
@@ -149,7 +156,7 @@ def variance_vs_parameters_figure(
                 y=as_float32(variance) * 100,
                 mode="lines",
                 name=name,
-                line={"dash": "dash" if name in dashed else "solid"},
+                line=_line(styles, name),
             )
         )
     figure.update_xaxes(range=[0, 200])
@@ -161,3 +168,11 @@ def variance_vs_parameters_figure(
         "explained variance (%)",
         height=460,
     )
+
+
+def _line(styles: dict[str, tuple[str, str]] | None, name: str) -> dict[str, str]:
+    """plotly line settings for ``name``: its (colour, dash) from ``styles``, else plotly's."""
+    if not styles or name not in styles:
+        return {}
+    color, dash = styles[name]
+    return {"color": color, "dash": dash}

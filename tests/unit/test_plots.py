@@ -50,7 +50,9 @@ BUILDERS = {
         spread([0.96, 0.97]),
         t,
     ),
-    "normalized_spectra_figure": lambda t: plots.normalized_spectra_figure({"a": SIGMA}, t),
+    "normalized_spectra_figure": lambda t: plots.normalized_spectra_figure(
+        {"a": SIGMA}, t, {"a": ("#000000", "dot")}
+    ),
     "variance_vs_parameters_figure": lambda t: plots.variance_vs_parameters_figure(
         {"a": ([0.1, 0.5], [0.4, 0.9])}, t
     ),
