@@ -34,8 +34,10 @@ lab: install
 bench: install
 	$(BIN)/python -m benchmarks.run
 
+# The course as a website (book/conf.py): the stored notebooks, never executed, in build/html/.
 html: install
-	$(BIN)/python -m tools.html_build
+	$(BIN)/sphinx-build -b html -q -W --keep-going -c book . build/html
+	@echo "open build/html/index.html"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,5 +1,5 @@
-"""Repository tooling: run the course, refresh the stored notebooks, build the HTML pages.
+"""Repository tooling: run the course and refresh the stored notebooks.
 
-Run as ``python -m tools.run_course`` and ``python -m tools.html_build`` from the repository
-root. The notebooks never import this package; it needs the ``tools`` extra (nbclient,
-nbformat, nbconvert, kaleido)."""
+Run as ``python -m tools.run_course`` from the repository root. The notebooks never import this
+package; it needs the ``tools`` extra (nbclient, nbformat, kaleido). The website (``make
+html``) is built by Sphinx from book/conf.py, not from here."""
