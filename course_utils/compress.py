@@ -38,8 +38,9 @@ def _replace_module(model: nn.Module, name: str, replacement: nn.Module) -> None
 class FactorizedLinear(nn.Module):
     """A rank-``k`` linear layer stored as two: ``Linear(in, k, bias=False)`` → ``Linear(k, out)``.
 
-    With weights ``Vh_k`` and ``U_k·diag(S_k)`` it computes ``x W_kᵀ + b`` using
-    ``k·(in + out) + out`` parameters instead of ``in·out + out``.
+    With weights ``Vh_k`` and ``U_k·diag(S_k)`` (the singular values folded into the second
+    layer) it computes ``x W_kᵀ + b`` using ``k·(in + out) + out`` parameters instead of
+    ``in·out + out``. 05_parameter_accounting builds it by hand from two ``nn.Linear``.
     """
 
     def __init__(self, in_features: int, out_features: int, rank: int, bias: bool = True) -> None:
@@ -113,7 +114,8 @@ def truncate_layer(model: nn.Module, layer_name: str, rank: int) -> nn.Module:
     """A copy of ``model`` whose ``layer_name`` weight is its rank-``rank`` SVD truncation.
 
     The shape is unchanged and every other parameter (biases included) is copied: unlike the
-    original experiment, nothing is left at its random initialisation.
+    original experiment, nothing is left at its random initialisation. 04_truncate writes it
+    out: ``copy.deepcopy`` the model, then copy ``W_k`` into the weight under ``no_grad``.
     """
     weight = linear_layer(model, layer_name).weight
     check_rank(rank, weight.shape)
@@ -127,7 +129,8 @@ def truncate_layer(model: nn.Module, layer_name: str, rank: int) -> nn.Module:
 def factorize_layer(
     model: nn.Module, layer_name: str, rank: int, decomposition: Decomposition | None = None
 ) -> nn.Module:
-    """A copy of ``model`` with ``layer_name`` replaced by a rank-``rank`` FactorizedLinear."""
+    """A copy of ``model`` with ``layer_name`` replaced by a rank-``rank`` FactorizedLinear
+    (written out by hand in 05_parameter_accounting)."""
     replacement = FactorizedLinear.from_linear(linear_layer(model, layer_name), rank, decomposition)
     compressed = copy.deepcopy(model)
     _replace_module(compressed, layer_name, replacement)

@@ -23,7 +23,8 @@ class Decomposition:
         return (self.U.shape[0], self.Vh.shape[1])
 
     def factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``U[:, :rank]``, ``diag(S[:rank])`` and ``Vh[:rank, :]``, as stored by the original."""
+        """``U[:, :rank]``, ``diag(S[:rank])`` and ``Vh[:rank, :]``, as stored by the original
+        (written out with ``torch.linalg.svd`` in 04_truncate)."""
         check_rank(rank, self.shape)
         return self.U[:, :rank], torch.diag(self.singular_values[:rank]), self.Vh[:rank, :]
 
@@ -74,7 +75,8 @@ def rank_for_variance(singular_values: torch.Tensor, target: float) -> int:
 
 
 def low_rank_approximation(matrix: torch.Tensor, rank: int) -> torch.Tensor:
-    """Best rank-``rank`` approximation of ``matrix`` (Eckart–Young), same shape and dtype."""
+    """Best rank-``rank`` approximation of ``matrix`` (Eckart–Young), same shape and dtype;
+    04_truncate writes it out as ``U[:, :k] @ diag(S[:k]) @ Vh[:k]``."""
     return decompose(matrix).approximation(rank)
 
 

@@ -43,7 +43,9 @@ BUILDERS = {
     "reconstruction_error_figure": lambda t: plots.reconstruction_error_figure(
         [1, 2], [0.5, 0.4], [0.5, 0.4], t
     ),
-    "storage_figure": lambda t: plots.storage_figure([1, 2], {"a": [10, 20]}, 100, 5, t),
+    "storage_figure": lambda t: plots.storage_figure(
+        [1, 2], {"a": [10, 20], "b": [5, 10]}, 100, {"a": 1, "b": 2}, t
+    ),
     "fine_tune_figure": lambda t: plots.fine_tune_figure({"a": ([0, 64], [0.9, 0.92])}, 0.96, t),
     "accuracy_budget_figure": lambda t: plots.accuracy_budget_figure(
         {"a": ([1, 5], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
@@ -73,3 +75,15 @@ def test_every_public_builder_is_covered():
     builders = {name for name in plots.__all__ if name.endswith(("_figure", "_plot", "_curve"))}
     builders |= {"accuracy_vs_rank", "digit_grid"}
     assert builders == set(BUILDERS)
+
+
+def test_storage_figure_marks_each_break_even_in_its_layouts_colour():
+    figure = plots.storage_figure(
+        [1, 2, 3], {"three": [1, 4, 9], "two": [1, 2, 3]}, 5, {"three": 2, "two": 3}, "t"
+    )
+    lines = [shape for shape in figure.layout.shapes if shape.x0 == shape.x1]
+    assert [line.x0 for line in lines] == [2, 3]
+    assert [line.line.color for line in lines] == [trace.line.color for trace in figure.data]
+    assert {a.text for a in figure.layout.annotations} >= {"k = 2", "k = 3", "dense fc1: 5"}
+    with pytest.raises(ValueError, match="not in series"):
+        plots.storage_figure([1], {"a": [1]}, 5, {"b": 1}, "t")
