@@ -78,7 +78,8 @@ def load_checkpoint(
 def train_base_model(
     config: TrainConfig = TrainConfig(), device: torch.device | None = None, progress: bool = True
 ) -> tuple[SimpleNN, TrainingHistory]:
-    """Train SimpleNN from scratch with ``config`` (seeded) and return it with its history."""
+    """Train SimpleNN from scratch with ``config`` (seeded) and return it with its history; the
+    training loop is written out in 01_train."""
     device = device or torch.device("cpu")
     torch.manual_seed(config.seed)
     model = SimpleNN(config.hidden_dim).to(device)

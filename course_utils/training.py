@@ -46,7 +46,8 @@ def train(
     progress: bool = True,
     description: str = "training",
 ) -> TrainingHistory:
-    """Train ``model`` in place for one pass over ``batches`` with Adam and cross-entropy.
+    """Train ``model`` in place for one pass over ``batches`` with Adam and cross-entropy: the
+    loop of forward, loss, backward and step written out in 01_train.
 
     The model's device decides where the work runs; batches are moved there.
     """
@@ -86,6 +87,7 @@ def train_on_tensors(
     progress: bool = True,
 ) -> TrainingHistory:
     """Train ``model`` in place on in-memory data (the fast path); one seeded shuffle per epoch.
+    Written out in 01_train, which checks that its loop gives bit-identical weights.
 
     With ``epochs > 1`` one Adam optimizer is kept across epochs, as in a single training run.
     """
@@ -122,7 +124,8 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 10_000) ->
 
 
 def accuracy(model: nn.Module, data: MnistTensors) -> float:
-    """Fraction of ``data`` that ``model`` classifies correctly."""
+    """Fraction of ``data`` that ``model`` classifies correctly (the argmax of its scores equals
+    the label); written out in 01_train."""
     predictions = predict(model, data.images)
     return float((predictions == data.labels.to(predictions.device)).float().mean())
 

@@ -15,6 +15,7 @@ from course_utils.plots.spectra import (
     normalized_spectra_figure,
     reconstruction_error_figure,
     scree_plot,
+    svd_steps_figure,
     variance_vs_parameters_figure,
 )
 from course_utils.plots.storage import storage_figure
@@ -36,6 +37,7 @@ __all__ = [
     "scree_plot",
     "storage_figure",
     "styled",
+    "svd_steps_figure",
     "training_curve",
     "variance_vs_parameters_figure",
 ]

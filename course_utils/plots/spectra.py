@@ -1,5 +1,6 @@
-"""Singular values and what they keep: scree plots, explained variance, truncation error, spectra of
-matrices of different sizes (02_spectrum, 03_explained_variance, 04_truncate, 10_transformer)."""
+"""Singular values and what they keep: a 2×2 SVD drawn step by step, scree plots, explained
+variance, truncation error, spectra of matrices of different sizes (02_spectrum,
+03_explained_variance, 04_truncate, 10_transformer)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 
 from course_utils.plots.style import COLORS, as_float32, log_axis, styled
 
@@ -176,3 +178,67 @@ def _line(styles: dict[str, tuple[str, str]] | None, name: str) -> dict[str, str
         return {}
     color, dash = styles[name]
     return {"color": color, "dash": dash}
+
+
+def svd_steps_figure(
+    U: torch.Tensor, singular_values: torch.Tensor, Vh: torch.Tensor, title: str
+) -> go.Figure:
+    """A 2×2 matrix ``U diag(σ) Vh`` applied to the unit circle in its three steps: ``Vh``
+    rotates (or mirrors) it, ``diag(σ)`` stretches it along the axes, ``U`` rotates (or
+    mirrors) the ellipse into place. The
+    right singular vectors v₁, v₂ are followed through the steps; they end as σ₁u₁ and σ₂u₂,
+    the ellipse's semi-axes (02_spectrum)."""
+    if U.shape != (2, 2) or Vh.shape != (2, 2) or singular_values.shape != (2,):
+        raise ValueError("svd_steps_figure draws the SVD of a 2×2 matrix only")
+    turn_in, stretch, turn_out = (
+        np.asarray(m.detach().cpu(), dtype=np.float64) for m in (Vh, torch.diag(singular_values), U)
+    )
+    angles = np.linspace(0, 2 * np.pi, 97)
+    circle = np.stack([np.cos(angles), np.sin(angles)])
+    followed = turn_in.T  # columns v₁ and v₂
+    steps = [np.eye(2), turn_in, stretch @ turn_in, turn_out @ stretch @ turn_in]
+    names = [
+        "unit circle, v₁ and v₂",
+        "after Vᵀ (rotate/mirror)",
+        "after Σ (stretch)",
+        "after U (rotate/mirror)",
+    ]
+    figure = make_subplots(rows=1, cols=4, subplot_titles=names, horizontal_spacing=0.05)
+    reach = float(singular_values.max()) * 1.15
+    for column, step in enumerate(steps, start=1):
+        shape = as_float32(step @ circle)
+        figure.add_trace(
+            go.Scatter(
+                x=shape[0],
+                y=shape[1],
+                mode="lines",
+                name="the circle's image",
+                line={"color": COLORS["reference"]},
+                showlegend=column == 1,
+            ),
+            row=1,
+            col=column,
+        )
+        ends = step @ followed
+        for index, color in enumerate((COLORS["warning"], COLORS["compressed"])):
+            figure.add_trace(
+                go.Scatter(
+                    x=[0, float(ends[0, index])],
+                    y=[0, float(ends[1, index])],
+                    mode="lines+markers",
+                    name=f"v{'₁₂'[index]} and where it goes",
+                    line={"color": color, "width": 3},
+                    marker={"size": [0, 7]},
+                    showlegend=column == 1,
+                ),
+                row=1,
+                col=column,
+            )
+        suffix = "" if column == 1 else str(column)
+        figure.update_xaxes(range=[-reach, reach], row=1, col=column)
+        figure.update_yaxes(range=[-reach, reach], scaleanchor=f"x{suffix}", row=1, col=column)
+    styled(figure, title, "first coordinate", "second coordinate", width=800, height=330)
+    return figure.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.25, "yanchor": "top"},
+        margin={"l": 70, "r": 20, "t": 80, "b": 90},
+    )

@@ -31,6 +31,7 @@ def test_log_axis_labels_every_tick_in_full():
 
 
 SIGMA = torch.linspace(5, 0.1, 20)
+TWO_BY_TWO = torch.tensor([[1.5, 1.0], [0.25, 1.0]])
 BUILDERS = {
     "training_curve": lambda t: plots.training_curve(
         torch.tensor([64, 128]), torch.tensor([0.5, 0.6]), t
@@ -62,6 +63,7 @@ BUILDERS = {
         {"a": ([1e6, 2e6], [0.8, 0.9], [0.5, 0.6])}, 2e6, t
     ),
     "digit_grid": lambda t: plots.digit_grid(torch.rand(2, 784), ["a", "b"], t),
+    "svd_steps_figure": lambda t: plots.svd_steps_figure(*torch.linalg.svd(TWO_BY_TWO), t),
 }
 
 
@@ -87,3 +89,19 @@ def test_storage_figure_marks_each_break_even_in_its_layouts_colour():
     assert {a.text for a in figure.layout.annotations} >= {"k = 2", "k = 3", "dense fc1: 5"}
     with pytest.raises(ValueError, match="not in series"):
         plots.storage_figure([1], {"a": [1]}, 5, {"b": 1}, "t")
+
+
+def test_svd_steps_end_on_the_ellipse_whose_semi_axes_are_the_singular_values():
+    U, S, Vh = torch.linalg.svd(TWO_BY_TWO)
+    figure = plots.svd_steps_figure(U, S, Vh, "t")
+    last = [trace for trace in figure.data if trace.xaxis == "x4"]
+    ellipse = torch.tensor([list(last[0].x), list(last[0].y)], dtype=torch.float64)
+    radii = ellipse.norm(dim=0)
+    # 97 points on the circle: the sampled extremes lie within half a percent of the axes
+    assert radii.max() == pytest.approx(float(S[0]), rel=5e-3)
+    assert radii.min() == pytest.approx(float(S[1]), rel=5e-3)
+    ends = torch.tensor([[trace.x[1], trace.y[1]] for trace in last[1:]], dtype=torch.float64)
+    expected = (TWO_BY_TWO @ Vh.T).T.to(torch.float64)  # A v_i = σ_i u_i
+    assert torch.allclose(ends, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="2×2"):
+        plots.svd_steps_figure(torch.eye(3), torch.ones(3), torch.eye(3), "t")
