@@ -44,7 +44,9 @@ BUILDERS = {
         [1, 2], [0.5, 0.4], [0.5, 0.4], t
     ),
     "storage_figure": lambda t: plots.storage_figure([1, 2], {"a": [10, 20]}, 100, 5, t),
-    "fine_tune_figure": lambda t: plots.fine_tune_figure({"a": ([0, 64], [0.9, 0.92])}, 0.96, t),
+    "fine_tune_figure": lambda t: plots.fine_tune_figure(
+        {"a": ([64, 256], [0.9, 0.92])}, 0.96, t, untuned_accuracy=0.88
+    ),
     "accuracy_budget_figure": lambda t: plots.accuracy_budget_figure(
         {"a": ([1000, 2000], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
         spread([0.96, 0.97]),
@@ -71,3 +73,13 @@ def test_every_public_builder_is_covered():
     builders = {name for name in plots.__all__ if name.endswith(("_figure", "_plot", "_curve"))}
     builders |= {"accuracy_vs_rank", "digit_grid"}
     assert builders == set(BUILDERS)
+
+
+def test_fine_tune_figure_draws_no_fine_tuning_as_a_line_and_refuses_zero_samples():
+    figure = plots.fine_tune_figure({"a": ([64, 256], [0.9, 0.92])}, 0.96, "t", 0.88)
+    assert list(figure.data[0].x) == [64, 256]
+    lines = sorted(shape.y0 for shape in figure.layout.shapes)
+    assert lines == pytest.approx([88, 96])
+    assert figure.layout.xaxis.title.text == "fine-tuning samples (log scale)"
+    with pytest.raises(ValueError, match="untuned_accuracy"):
+        plots.fine_tune_figure({"a": ([0, 64], [0.88, 0.9])}, 0.96, "t")
