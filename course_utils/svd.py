@@ -57,13 +57,15 @@ def singular_values(matrix: torch.Tensor) -> torch.Tensor:
 
 
 def explained_variance(singular_values: torch.Tensor) -> torch.Tensor:
-    """Cumulative explained variance ``cumsum(σ²) / sum(σ²)``; entry k-1 belongs to rank k."""
+    """Cumulative explained variance ``cumsum(σ²) / sum(σ²)``; entry k-1 belongs to rank k
+    (written out from σ in 03_explained_variance)."""
     energy = singular_values.to(torch.float64) ** 2
     return torch.cumsum(energy, 0) / energy.sum()
 
 
 def rank_for_variance(singular_values: torch.Tensor, target: float) -> int:
-    """Smallest rank whose explained variance reaches ``target``, a fraction in (0, 1]."""
+    """Smallest rank whose explained variance reaches ``target``, a fraction in (0, 1] (the search
+    is written out as a loop in 03_explained_variance)."""
     if not 0 < target <= 1:
         raise ValueError(f"target must be a fraction in (0, 1], got {target}")
     cumulative = explained_variance(singular_values)

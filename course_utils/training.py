@@ -140,8 +140,12 @@ def fine_tune(
     seed: int = 0,
     progress: bool = False,
 ) -> nn.Module:
-    """A copy of ``model`` trained on ``samples`` shuffled training examples (one pass each,
-    several passes when ``samples`` exceeds the training set). ``samples=0`` returns a copy."""
+    """The training loop written out in 01_train (:func:`train`: Adam, cross-entropy, batches of
+    64), applied to a copy of ``model`` for ``samples`` shuffled training examples (06_fine_tune).
+
+    The examples are the first ``samples`` of a permutation seeded with ``seed``, taken in that
+    order (several permutations when ``samples`` exceeds the training set); ``samples=0``
+    returns an untouched copy. The optimizer starts fresh, as it does in 01_train."""
     if samples < 0:
         raise ValueError(f"samples must be 0 or more, got {samples}")
     tuned = copy.deepcopy(model)

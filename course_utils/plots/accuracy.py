@@ -66,31 +66,45 @@ def fine_tune_figure(
     series: dict[str, tuple[Sequence[int], Sequence[float]]],
     base_accuracy: float,
     title: str,
+    untuned_accuracy: float | None = None,
 ) -> go.Figure:
-    """Test accuracy against fine-tuning samples; ``series``: name → (samples, accuracies)."""
+    """Test accuracy against fine-tuning samples (log axis); ``series``: name → (samples,
+    accuracies), every budget positive. The uncompressed model and, if given, the compressed one
+    before fine-tuning (0 samples, which a log axis cannot show) are horizontal reference lines."""
+    every = [s for samples, _ in series.values() for s in samples]
+    if not every or min(every) <= 0:
+        raise ValueError(
+            "fine-tuning budgets must be positive (a log axis has no 0); "
+            "pass the accuracy before fine-tuning as untuned_accuracy"
+        )
     figure = go.Figure()
     palette = [COLORS["compressed"], COLORS["random"], COLORS["trained"]]
     for (name, (samples, accuracies)), color in zip(series.items(), palette, strict=False):
         figure.add_trace(
             go.Scatter(
-                x=np.asarray([max(s, 1) for s in samples], dtype=np.int64),  # log axis: 0 at 1
+                x=np.asarray(samples, dtype=np.int64),
                 y=as_float32(accuracies) * 100,
                 mode="lines+markers",
                 name=name,
                 line={"color": color},
             )
         )
-    figure.add_hline(
-        y=base_accuracy * 100,
-        line={"color": COLORS["reference"], "dash": "dash"},
-        annotation_text=f"uncompressed: {base_accuracy * 100:.1f}%",
-        annotation_position="bottom right",
-    )
-    every = [max(s, 1) for samples, _ in series.values() for s in samples]
+    references = [(base_accuracy, "uncompressed", "dash", "top left")]
+    if untuned_accuracy is not None:
+        references.append((untuned_accuracy, "before fine-tuning", "dot", "bottom right"))
+    for value, label, dash, position in references:
+        figure.add_hline(
+            y=value * 100,
+            line={"color": COLORS["reference"], "dash": dash},
+            annotation_text=f"{label}: {value * 100:.1f}%",
+            annotation_position=position,
+        )
     log_axis(figure, "x", min(every), max(every))
-    styled(figure, title, "fine-tuning samples (log scale; 0 shown at 1)", "test accuracy (%)")
+    styled(figure, title, "fine-tuning samples (log scale)", "test accuracy (%)", height=460)
+    # below the plot: the curves climb across the whole width
     return figure.update_layout(
-        legend={"x": 0.99, "xanchor": "right", "y": 0.3, "yanchor": "bottom"}
+        legend={"x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top", "orientation": "h"},
+        margin={"b": 100},
     )
 
 

@@ -47,7 +47,9 @@ BUILDERS = {
     "storage_figure": lambda t: plots.storage_figure(
         [1, 2], {"a": [10, 20], "b": [5, 10]}, 100, {"a": 1, "b": 2}, t
     ),
-    "fine_tune_figure": lambda t: plots.fine_tune_figure({"a": ([0, 64], [0.9, 0.92])}, 0.96, t),
+    "fine_tune_figure": lambda t: plots.fine_tune_figure(
+        {"a": ([64, 256], [0.9, 0.92])}, 0.96, t, untuned_accuracy=0.88
+    ),
     "accuracy_budget_figure": lambda t: plots.accuracy_budget_figure(
         {"a": ([1, 5], [spread([0.9, 0.91]), spread([0.95, 0.96])])},
         spread([0.96, 0.97]),
@@ -105,3 +107,13 @@ def test_svd_steps_end_on_the_ellipse_whose_semi_axes_are_the_singular_values():
     assert torch.allclose(ends, expected, atol=1e-5)
     with pytest.raises(ValueError, match="2×2"):
         plots.svd_steps_figure(torch.eye(3), torch.ones(3), torch.eye(3), "t")
+
+
+def test_fine_tune_figure_draws_no_fine_tuning_as_a_line_and_refuses_zero_samples():
+    figure = plots.fine_tune_figure({"a": ([64, 256], [0.9, 0.92])}, 0.96, "t", 0.88)
+    assert list(figure.data[0].x) == [64, 256]
+    lines = sorted(shape.y0 for shape in figure.layout.shapes)
+    assert lines == pytest.approx([88, 96])
+    assert figure.layout.xaxis.title.text == "fine-tuning samples (log scale)"
+    with pytest.raises(ValueError, match="untuned_accuracy"):
+        plots.fine_tune_figure({"a": ([0, 64], [0.88, 0.9])}, 0.96, "t")
