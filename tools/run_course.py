@@ -41,9 +41,13 @@ def save(notebook: nbformat.NotebookNode, target: Path) -> None:
     write_text_atomically(target, nbformat.writes(notebook) + "\n")
 
 
-def summary() -> str:
-    """The headline numbers first, then every number the notebooks recorded, one line each."""
+def summary(ran: list[str] | None = None) -> str:
+    """The headline numbers first, then every number the notebooks recorded, one line each;
+    with ``ran`` (notebook names without .ipynb), only what those notebooks recorded, so a
+    result left by an earlier run (or a renamed notebook) is not shown as this run's."""
     results = load_results()
+    if ran is not None:
+        results = {notebook: values for notebook, values in results.items() if notebook in ran}
     lines = ["Headline results:"]
     for headline in HEADLINES:
         value = headline.read(results)
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{', '.join(map(str, missing))} does not exist", file=sys.stderr)
         return 1
     failures = run_all(paths, arguments.in_place, progress=not arguments.no_progress)
-    print(summary())
+    failed = {failure.notebook for failure in failures}
+    print(summary([path.stem for path in paths if path.name not in failed]))
     if failures:
         names = ", ".join(failure.notebook for failure in failures)
         print(f"{len(failures)} of {len(paths)} notebook(s) failed: {names}", file=sys.stderr)

@@ -29,6 +29,14 @@ def test_summary_leads_with_the_headline_numbers(tmp_path, monkeypatch):
     assert "rank 10, no fine-tuning" not in text  # nothing recorded, nothing invented
 
 
+def test_summary_shows_only_the_notebooks_that_ran(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(tmp_path))
+    record_results("01_train", base_test_accuracy=0.964)
+    record_results("08_transformer", original_parameters=22_713_216)  # left by an old run
+    text = summary(["01_train"])
+    assert "96.40%" in text and "08_transformer" not in text and "22713216" not in text
+
+
 def test_summary_without_results_still_prints(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(tmp_path))
     assert summary().splitlines() == [
