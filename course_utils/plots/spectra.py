@@ -78,25 +78,22 @@ def reconstruction_error_figure(
     ranks: Sequence[int], measured: Sequence[float], predicted: Sequence[float], title: str
 ) -> go.Figure:
     """Relative Frobenius error of the rank-k weight, measured and from the tail of σ²."""
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=np.asarray(ranks, dtype=np.int32),
-            y=as_float32(measured),
-            mode="markers",
-            name="measured ‖W − W_k‖_F / ‖W‖_F",
-            marker={"color": COLORS["trained"], "size": 6},
-        )
+    x = np.asarray(ranks, dtype=np.int32)
+    measured_points = go.Scatter(
+        x=x,
+        y=as_float32(measured),
+        mode="markers",
+        name="measured ‖W − W_k‖_F / ‖W‖_F",
+        marker={"color": COLORS["trained"], "size": 6},
     )
-    figure.add_trace(
-        go.Scatter(
-            x=np.asarray(ranks, dtype=np.int32),
-            y=as_float32(predicted),
-            mode="lines",
-            name="Eckart–Young: √(Σ_{i>k} σᵢ² / Σ σᵢ²)",
-            line={"color": COLORS["reference"], "dash": "dot"},
-        )
+    formula_line = go.Scatter(
+        x=x,
+        y=as_float32(predicted),
+        mode="lines",
+        name="Eckart–Young: √(Σ_{i>k} σᵢ² / Σ σᵢ²)",
+        line={"color": COLORS["reference"], "dash": "dot"},
     )
+    figure = go.Figure([measured_points, formula_line])
     styled(
         figure,
         title,
