@@ -130,7 +130,9 @@ def normalized_spectra_figure(
         figure, title, "rank k, % of the full rank min(m, n)", "σ_k / σ_1 (log scale)", height=440
     )
     # the curves start at 1 on the left and fall to the right: the bottom left corner is free
-    return figure.update_layout(legend={"x": 0.01, "xanchor": "left", "y": 0.02, "yanchor": "bottom"})
+    return figure.update_layout(
+        legend={"x": 0.01, "xanchor": "left", "y": 0.02, "yanchor": "bottom"}
+    )
 
 
 def variance_vs_parameters_figure(
