@@ -1,53 +1,18 @@
-"""Browser-test fixtures: one JupyterLab server and one headless Chromium per session, a fresh
-page per test, each shut down in its teardown whatever the test's outcome.
+"""Browser-test fixtures: one JupyterLab server per session and a fresh page per test, each
+shut down in its teardown whatever the test's outcome. The headless Chromium (``browser``)
+is shared with the book's tests and lives in tests/conftest.py.
 
 Without Chromium (or the playwright package) the browser tests skip, unless
 ``COURSE_REQUIRE_BROWSER=1`` (set by .ci/run), which turns that skip into a failure."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_FLAGS, INSTALL_HINT, JupyterLabServer, find_chromium
-
-
-def _unavailable(reason: str) -> None:
-    message = f"browser tests cannot run: {reason}; {INSTALL_HINT}"
-    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{message} (COURSE_REQUIRE_BROWSER=1 forbids skipping them)", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """The Chromium the browser tests drive; skips (or fails in CI) when there is none."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    path = find_chromium()
-    if path is None:
-        _unavailable("no Chromium found")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    """A headless Chromium driven by Playwright, closed at the end of the session."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS, timeout=120_000
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+from browser_support import JupyterLabServer
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import html
 import http.server
 import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
@@ -293,35 +292,6 @@ def test_a_solution_cell_is_folded_behind_a_toggle(small_book: Path) -> None:
 # --- in a browser -----------------------------------------------------------------------------
 
 
-def _unavailable(reason: str, hint: str) -> None:
-    """Skip, or fail when COURSE_REQUIRE_BROWSER=1 (as tests/browser/conftest.py does)."""
-    message = f"browser tests cannot run: {reason}; {hint}"
-    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{message} (COURSE_REQUIRE_BROWSER=1 forbids skipping them)", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def book_browser() -> Iterator[Any]:
-    """Headless Chromium (the system's, found as tests/browser finds it), closed afterwards."""
-    support = _load("browser_support", ROOT / "tests" / "browser" / "browser_support.py")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed", support.INSTALL_HINT)
-    path = support.find_chromium()
-    if path is None:
-        _unavailable("no Chromium found", support.INSTALL_HINT)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=support.CHROMIUM_FLAGS, timeout=120_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -371,15 +341,15 @@ def _offline_page(browser: Any, site: str, scheme: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def offline_page(book_browser: Any, site: str) -> Iterator[Any]:
+def offline_page(browser: Any, site: str) -> Iterator[Any]:
     """An offline page (see ``_offline_page``) for a reader in light mode."""
-    yield from _offline_page(book_browser, site, "light")
+    yield from _offline_page(browser, site, "light")
 
 
 @pytest.fixture
-def dark_page(book_browser: Any, site: str) -> Iterator[Any]:
+def dark_page(browser: Any, site: str) -> Iterator[Any]:
     """An offline page for a reader whose system asks for dark mode."""
-    yield from _offline_page(book_browser, site, "dark")
+    yield from _offline_page(browser, site, "dark")
 
 
 MATHJAX_OUTPUT = ".MathJax, .MathJax_CHTML, .MathJax_SVG, mjx-container"
