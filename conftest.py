@@ -7,7 +7,8 @@ machine, and every number that comes out of training moves in its last digits. T
 
 - Outputs that are the same on every machine (shapes, parameter counts, storage numbers, ranks
   chosen by a rule from counts, text) are compared exactly: that is nbval's default.
-- A code cell whose output depends on trained weights, timings or a live widget carries one of
+- A code cell whose output depends on trained weights, timings, a live widget or the device
+  carries one of
   the tags in ``UNCOMPARED_TAGS``. nbval still runs it (and every assert in it), but does not
   compare its output digit by digit. A ``trained-output`` cell must assert its numbers with a
   tolerance taken from measured spread; tests/test_stored_notebooks.py checks that it does.
@@ -30,6 +31,7 @@ UNCOMPARED_TAGS = {
     "tolerance",
     "timing-output": "wall-clock timings, which change from run to run",
     "widget-output": "a live widget (slider, progress bar) whose text depends on the session",
+    "device-output": "the device the notebook runs on: cpu here, cuda on a reader's GPU",
 }
 
 
