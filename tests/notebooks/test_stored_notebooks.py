@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_utils.exercises import NOT_ANSWERED, SOLUTION_PASSES
 from course_utils.results import HEADLINES
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -156,19 +157,96 @@ def _headings(source: str) -> list[str]:
     return found
 
 
+EXERCISE_HEADING = re.compile(r"Exercise (\d) · (change one number|a few lines|a small project)$")
+LEVELS = ["change one number", "a few lines", "a small project"]
+
+
+def _sections(path: Path) -> list[tuple[str, list[nbformat.NotebookNode]]]:
+    """(heading, the cells up to the next heading) for every markdown heading, in order."""
+    sections: list[tuple[str, list[nbformat.NotebookNode]]] = []
+    for cell in _read(path).cells:
+        headings = _headings(cell.source) if cell.cell_type == "markdown" else []
+        sections += [(heading, []) for heading in headings]
+        if sections and not headings:
+            sections[-1][1].append(cell)
+    return sections
+
+
 @by_notebook
-def test_closes_with_summary_and_exercises(path: Path) -> None:
-    # The course closes with a Summary section, then an Exercises section, and nothing after;
-    # the two may share one markdown cell (as most notebooks have them) or have one each.
-    markdown = [cell.source for cell in _read(path).cells if cell.cell_type == "markdown"]
-    headings = [heading for source in markdown for heading in _headings(source)]
-    assert headings[-2:] == ["Summary", "Exercises"], (
-        f"{path.name}: the last markdown sections must be `## Summary` then `## Exercises`; "
-        f"the last headings are {headings[-3:]}"
+def test_closes_with_summary_exercises_and_recall_questions(path: Path) -> None:
+    # Summary, Exercises (3 to 5, graded from "change one number" to "a small project"), then
+    # the recall questions, and nothing after.
+    headings = [heading for heading, _ in _sections(path)]
+    assert "Summary" in headings, f"{path.name} has no `## Summary`"
+    closing = headings[len(headings) - 1 - headings[::-1].index("Summary") :]
+    exercises = [EXERCISE_HEADING.match(heading) for heading in closing[2:-1]]
+    assert (
+        closing[1:2] == ["Exercises"] and closing[-1:] == ["Recall questions"] and all(exercises)
+    ), (
+        f"{path.name}: after `## Summary` come `## Exercises`, then `### Exercise N · level` "
+        f"(level one of {LEVELS}) for each exercise, then `## Recall questions`; found {closing}"
     )
-    assert _headings(markdown[-1])[-1:] == ["Exercises"], (
-        f"{path.name}: the last markdown cell must hold the Exercises section"
+    assert 3 <= len(exercises) <= 5, f"{path.name} has {len(exercises)} exercises, not 3 to 5"
+    assert [int(match.group(1)) for match in exercises] == list(range(1, len(exercises) + 1))
+    levels = [LEVELS.index(match.group(2)) for match in exercises]
+    assert levels == sorted(levels) and levels[0] == 0 and levels[-1] == 2, (
+        f"{path.name}: exercises must go from 'change one number' to 'a small project' in order"
     )
+
+
+def _output_text(cell: nbformat.NotebookNode) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+@by_notebook
+def test_every_exercise_has_a_starter_and_a_folded_tested_solution(path: Path) -> None:
+    for heading, cells in _sections(path):
+        if not EXERCISE_HEADING.match(heading):
+            continue
+        code = [cell for cell in cells if cell.cell_type == "code"]
+        tags = [cell.metadata.get("tags", []) for cell in code]
+        starters = [
+            cell for cell, cell_tags in zip(code, tags, strict=True) if "exercise" in cell_tags
+        ]
+        solutions = [
+            cell for cell, cell_tags in zip(code, tags, strict=True) if "solution" in cell_tags
+        ]
+        where = f"{path.name}, {heading!r}"
+        assert len(starters) == 1 and solutions, (
+            f"{where}: needs one starter cell tagged `exercise` and a solution tagged `solution`"
+        )
+        assert code.index(starters[0]) < code.index(solutions[0]), f"{where}: solution first"
+        starter = starters[0]
+        assert "check(" in starter.source and (
+            "..." in starter.source or "NotImplementedError" in starter.source
+        ), f"{where}: the starter leaves a blank (`...`) and calls `check(answer, test)`"
+        assert NOT_ANSWERED in _output_text(starter), (
+            f"{where}: the stored starter cell should print the not-answered message"
+        )
+        assert any("check_solution(" in cell.source for cell in solutions), (
+            f"{where}: the worked solution must call `check_solution(solution, test)`"
+        )
+        assert SOLUTION_PASSES in "".join(_output_text(cell) for cell in solutions), (
+            f"{where}: the stored solution did not pass its check"
+        )
+        for cell in solutions:
+            folded = cell.metadata.get("jupyter", {})
+            assert folded.get("source_hidden") and folded.get("outputs_hidden"), (
+                f"{where}: fold the solution in JupyterLab (source_hidden and outputs_hidden)"
+            )
+
+
+@by_notebook
+def test_recall_questions_have_answers_one_click_away(path: Path) -> None:
+    sections = dict(_sections(path))
+    cells = [cell for cell in _read(path).cells if cell.cell_type == "markdown"]
+    last = cells[-1].source
+    assert _headings(last)[-1:] == ["Recall questions"], (
+        f"{path.name}: the last markdown cell must hold `## Recall questions`"
+    )
+    answers = last.count("<details>")
+    assert 5 <= answers <= 10, f"{path.name}: {answers} recall questions with answers, not 5-10"
+    assert "Recall questions" in sections
 
 
 def test_the_checks_recognise_the_setup_call_and_headings() -> None:
@@ -190,7 +268,12 @@ def _root_conftest():
 
 
 def _has_assert(cell: nbformat.NotebookNode) -> bool:
-    return any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(cell.source)))
+    """An ``assert`` statement, or a worked solution's ``check_solution`` (which asserts)."""
+    return any(
+        isinstance(node, ast.Assert)
+        or (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check_solution")
+        for node in ast.walk(ast.parse(cell.source))
+    )
 
 
 @by_notebook
