@@ -331,3 +331,42 @@ def test_every_headline_is_recorded_by_its_notebook() -> None:
     recorded = set().union(*(_recorded_keys(path) for path in PATHS))
     missing = [h for h in HEADLINES if (h.notebook, h.key) not in recorded]
     assert not missing, f"no notebook records these headline numbers: {missing}"
+
+
+def _closing_notebook(tmp_path: Path, *, fold_solution: bool = True) -> Path:
+    """A tiny notebook with the closing the rules above ask for."""
+    cells = [
+        nbformat.v4.new_markdown_cell("## Summary\n- done"),
+        nbformat.v4.new_markdown_cell("## Exercises\nTry first, look second."),
+    ]
+    for number, level in enumerate(["change one number", "a few lines", "a small project"], 1):
+        starter = nbformat.v4.new_code_cell("answer = ...\ncheck(answer, test)")
+        starter.metadata["tags"] = ["exercise"]
+        starter.outputs = [nbformat.v4.new_output("stream", text=NOT_ANSWERED + "\n")]
+        solution = nbformat.v4.new_code_cell("check_solution(7, test)")
+        solution.metadata["tags"] = ["solution"]
+        solution.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": fold_solution}
+        solution.outputs = [nbformat.v4.new_output("stream", text=SOLUTION_PASSES + "\n")]
+        cells += [nbformat.v4.new_markdown_cell(f"### Exercise {number} · {level}"), starter]
+        cells.append(solution)
+    questions = "\n".join(
+        f"{n}. Why?\n<details><summary>Answer</summary>So.</details>" for n in "12345"
+    )
+    cells.append(nbformat.v4.new_markdown_cell(f"## Recall questions\n{questions}\n\nNext: [x](x)"))
+    path = tmp_path / "99_closing.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_the_closing_rules_accept_a_good_closing_and_catch_an_open_solution(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "good").mkdir()
+    good = _closing_notebook(tmp_path / "good")
+    test_closes_with_summary_exercises_and_recall_questions(good)
+    test_every_exercise_has_a_starter_and_a_folded_tested_solution(good)
+    test_recall_questions_have_answers_one_click_away(good)
+    (tmp_path / "open").mkdir()
+    unfolded = _closing_notebook(tmp_path / "open", fold_solution=False)
+    with pytest.raises(AssertionError, match="fold the solution"):
+        test_every_exercise_has_a_starter_and_a_folded_tested_solution(unfolded)
