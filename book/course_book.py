@@ -3,7 +3,8 @@
 - ``static_notebook``: each notebook is adjusted in memory as Sphinx reads it, never on disk.
   A cell whose input JupyterLab shows collapsed (``"jupyter": {"source_hidden": true}``) gets
   MyST-NB's ``hide-input`` tag, so its code sits behind a toggle on the page; a code cell tagged
-  ``solution`` gets ``hide-cell`` (code and output behind a toggle); a widget's view becomes its
+  ``solution`` gets ``hide-cell`` instead (code and output behind a "Show the worked solution"
+  toggle); a widget's view becomes its
   stored PNG (a slider's figure) and a short note that it is interactive in a running notebook,
   or only that note when its text is just the widget's repr (``VBox(children=(IntSlider(...``);
   a figure's title (from its plotly JSON) becomes the alt text of its PNG.
@@ -23,6 +24,10 @@ from typing import Any
 HIDE_INPUT = "hide-input"
 HIDE_CELL = "hide-cell"
 SOLUTION = "solution"
+SOLUTION_PROMPTS = {
+    "code_prompt_show": "Show the worked solution",
+    "code_prompt_hide": "Hide the worked solution",
+}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
 PNG = "image/png"
@@ -77,12 +82,14 @@ def static_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
     figures' titles as their alt text."""
     for cell in notebook.get("cells", []):
         metadata = cell.setdefault("metadata", {})
-        if metadata.get("jupyter", {}).get("source_hidden"):
+        is_solution = cell.get("cell_type") == "code" and SOLUTION in metadata.get("tags", [])
+        if is_solution:
+            _add_tag(cell, HIDE_CELL)
+            metadata.setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
+        elif metadata.get("jupyter", {}).get("source_hidden"):
             _add_tag(cell, HIDE_INPUT)
         if cell.get("cell_type") != "code":
             continue
-        if SOLUTION in metadata.get("tags", []):
-            _add_tag(cell, HIDE_CELL)
         outputs = [new for output in cell.get("outputs", []) for new in _static_outputs(output)]
         cell["outputs"] = outputs
         titles = [

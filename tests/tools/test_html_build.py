@@ -221,6 +221,7 @@ def test_static_notebook_folds_hidden_and_solution_cells_and_replaces_widget_vie
     hidden.metadata["jupyter"] = {"source_hidden": True}
     solution = new_code_cell("answer = 42", execution_count=2)
     solution.metadata["tags"] = ["solution"]
+    solution.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
     slider = new_code_cell("slider", execution_count=3)
     slider.outputs = [_widget("VBox(children=(IntSlider(value=10),))", png=True)]
     bare = new_code_cell("bare", execution_count=4)
@@ -233,7 +234,8 @@ def test_static_notebook_folds_hidden_and_solution_cells_and_replaces_widget_vie
 
     cells = course_book.static_notebook(notebook)["cells"]
     assert cells[0]["metadata"]["tags"] == ["hide-input"]
-    assert cells[1]["metadata"]["tags"] == ["solution", "hide-cell"]
+    assert cells[1]["metadata"]["tags"] == ["solution", "hide-cell"]  # one toggle, not two
+    assert cells[1]["metadata"]["mystnb"]["code_prompt_show"] == "Show the worked solution"
     figure, note = cells[2]["outputs"]
     assert set(figure["data"]) == {"image/png", "application/vnd.plotly.v1+json"}
     assert "An interactive widget (VBox)" in note["data"]["text/html"]
@@ -287,6 +289,7 @@ def test_a_solution_cell_is_folded_behind_a_toggle(small_book: Path) -> None:
     )
     assert match, "the solution cell is not behind a toggle"
     assert "answer" in match.group(1) and "42" in match.group(1)
+    assert "Show the worked solution" in match.group(1)
 
 
 # --- in a browser -----------------------------------------------------------------------------
