@@ -19,27 +19,26 @@ ANSWER_PASSES = "✓ Your answer passes the check."
 SOLUTION_PASSES = "✓ The worked solution passes the check."
 
 
-def check(answer: Any, test: Callable[[Any], object]) -> bool:
+def check(answer: Any, test: Callable[[Any], object]) -> None:
     """Run ``test(answer)`` on a reader's answer and say whether it passes.
 
     ``answer`` still ``...``, or a test that meets ``NotImplementedError``, means not answered
     yet: a message says what to do and nothing fails. A failing test raises ``AssertionError``
-    with its message. Returns whether the answer passed."""
+    with its message. Returns nothing, so a starter cell shows only the message."""
     if answer is Ellipsis:
         print(NOT_ANSWERED)
-        return False
+        return
     try:
         test(answer)
     except NotImplementedError:
         print(NOT_ANSWERED)
-        return False
+        return
     except AssertionError as failure:
         detail = f": {failure}" if str(failure) else ""
         raise AssertionError(
             f"Not yet{detail}. Change your answer and run the cell again."
         ) from None
     print(ANSWER_PASSES)
-    return True
 
 
 def check_solution(solution: Any, test: Callable[[Any], object]) -> None:
