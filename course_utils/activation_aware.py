@@ -1,5 +1,6 @@
 """Activation-aware low-rank factorization of any ``nn.Linear``: choose the rank-k factors that
-keep the layer's OUTPUTS on real inputs, not its weights (introduced in 11_transformer).
+keep the layer's OUTPUTS on real inputs, not its weights (written out by hand on MNIST's fc1 in
+10_activation_aware, used on a pretrained transformer in 11_transformer).
 
 Plain truncated SVD minimises ``‖W − W'‖_F``, which treats every input direction as equally
 likely. A layer only ever sees its own inputs ``x``, so what matters is the output error
@@ -172,7 +173,9 @@ def ranked_factors(
     """One SVD, all ranks. ``method``: "plain" (SVD of the weight), "whiten" (SVD of ``W L``,
     then ``L⁻¹`` folded into the right factor) or "scale" (SVD of ``W diag(s)`` with
     ``s = mean|x|^alpha``, then ``diag(1/s)``). The last two need ``statistics`` of the layer's
-    inputs. Factors come back in ``weight``'s dtype, computed in float64."""
+    inputs. Factors come back in ``weight``'s dtype, computed in float64. The whitened factors
+    are written out with an eigendecomposition in 10_activation_aware (any square root of ``C``
+    gives the same factors)."""
     check_matrix(weight)
     statistics = _check_statistics(weight, method, statistics)
     matrix = weight.detach().cpu().to(torch.float64)
