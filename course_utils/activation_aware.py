@@ -1,5 +1,6 @@
 """Activation-aware low-rank factorization of any ``nn.Linear``: choose the rank-k factors that
-keep the layer's OUTPUTS on real inputs, not its weights (introduced in 11_transformer).
+keep the layer's OUTPUTS on real inputs, not its weights (written out by hand on MNIST's fc1 in
+10_activation_aware, used on a pretrained transformer in 11_transformer).
 
 Plain truncated SVD minimises ``‖W − W'‖_F``, which treats every input direction as equally
 likely. A layer only ever sees its own inputs ``x``, so what matters is the output error
@@ -24,6 +25,8 @@ from torch import nn
 
 from course_utils.checks import check_matrix, check_rank
 from course_utils.compress import FactorizedLinear, factorize_layers, linear_layer
+from course_utils.data import MnistTensors
+from course_utils.models import SimpleNN
 from course_utils.svd import decompose, explained_variance
 
 METHODS = ("plain", "whiten", "scale")
@@ -170,7 +173,9 @@ def ranked_factors(
     """One SVD, all ranks. ``method``: "plain" (SVD of the weight), "whiten" (SVD of ``W L``,
     then ``L⁻¹`` folded into the right factor) or "scale" (SVD of ``W diag(s)`` with
     ``s = mean|x|^alpha``, then ``diag(1/s)``). The last two need ``statistics`` of the layer's
-    inputs. Factors come back in ``weight``'s dtype, computed in float64."""
+    inputs. Factors come back in ``weight``'s dtype, computed in float64. The whitened factors
+    are written out with an eigendecomposition in 10_activation_aware (any square root of ``C``
+    gives the same factors)."""
     check_matrix(weight)
     statistics = _check_statistics(weight, method, statistics)
     matrix = weight.detach().cpu().to(torch.float64)
@@ -209,3 +214,65 @@ def factorize_ranked(
         return FactorizedLinear.from_factors(layer, *factors[name]._truncated(rank))
 
     return factorize_layers(model, ranks, factorizer)
+
+
+@torch.no_grad()
+def accuracy_at_every_rank(
+    model: SimpleNN, data: MnistTensors, factors: RankedFactors, chunk: int = 1000
+) -> torch.Tensor:
+    """Test accuracy of ``model`` with ``fc1`` replaced by the first k directions of ``factors``
+    (bias and ``fc2`` kept), for every k = 1..r at once; entry k-1 belongs to rank k
+    (10_activation_aware, for plain and whitened factors alike).
+
+    Like ``RankSweep`` (04_truncate), each rank adds one direction ``a_k (b_kᵀ x)`` to the
+    pre-activations of the rank before. The images go in chunks small enough to stay in the
+    processor's cache while all r ranks are visited, and the sweep runs on one CPU thread:
+    its thousands of small products gain little from threads, and on a busy machine threads
+    wait for each other far longer than the work takes."""
+    if chunk <= 0:
+        raise ValueError(f"chunk must be a positive integer, got {chunk}")
+    left, right = factors.left.detach(), factors.right.detach()
+    if right.shape[1] != model.fc1.in_features or left.shape[0] != model.fc1.out_features:
+        raise ValueError(
+            f"factors of shape {tuple(left.shape)} and {tuple(right.shape)} do not fit fc1 "
+            f"({model.fc1.out_features}×{model.fc1.in_features})"
+        )
+    device = left.device
+    bias = model.fc1.bias.detach().to(device)
+    head_weight = model.fc2.weight.detach().to(device)
+    head_bias = model.fc2.bias.detach().to(device)
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # thousands of small products: threads would wait, not work
+    try:
+        correct = _correct_at_every_rank(data, left, right, bias, head_weight, head_bias, chunk)
+    finally:
+        torch.set_num_threads(threads)
+    return correct.double().cpu() / len(data)
+
+
+def _correct_at_every_rank(
+    data: MnistTensors,
+    left: torch.Tensor,
+    right: torch.Tensor,
+    bias: torch.Tensor,
+    head_weight: torch.Tensor,
+    head_bias: torch.Tensor,
+    chunk: int,
+) -> torch.Tensor:
+    device = left.device
+    correct = torch.zeros(left.shape[1], dtype=torch.int64, device=device)
+    # hidden units along the rows, images along the columns: the head's product is then
+    # (10 × hidden) @ (hidden × images), the fast shape for a 10-row weight
+    for start in range(0, len(data), chunk):
+        images = data.images[start : start + chunk].flatten(1).to(device)
+        labels = data.labels[start : start + chunk].to(device)
+        projections = right @ images.T  # (r, images): b_kᵀ x for every direction
+        preactivation = bias[:, None].expand(-1, len(labels)).clone()
+        hidden = torch.empty_like(preactivation)
+        for rank in range(left.shape[1]):
+            preactivation.addr_(left[:, rank], projections[rank])
+            torch.clamp(preactivation, min=0, out=hidden)
+            logits = torch.addmm(head_bias[:, None], head_weight, hidden)
+            correct[rank] += (logits.argmax(0) == labels).sum()
+    return correct

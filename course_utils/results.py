@@ -65,6 +65,12 @@ RANK10_FINE_TUNED_ACCURACY = Headline(
     "rank-10 factorized, fine-tuned 1 epoch: accuracy",
     "{:.2%}",
 )
+RANK10_WHITENED_OUTPUT_ERROR = Headline(
+    "10_activation_aware",
+    "rank10_output_error_whitened",
+    "rank 10, whitened SVD: fc1 output error on test images",
+    "{:.1%}",
+)
 # In the order `make course` prints them.
 HEADLINES = (
     BASE_TEST_ACCURACY,
@@ -73,4 +79,5 @@ HEADLINES = (
     RANK10_STORAGE_SHARE,
     RANK10_FACTORIZED_PARAMETERS,
     RANK10_FINE_TUNED_ACCURACY,
+    RANK10_WHITENED_OUTPUT_ERROR,
 )

@@ -7,6 +7,7 @@ from torch import nn
 
 from course_utils.activation_aware import (
     InputStatistics,
+    accuracy_at_every_rank,
     collect_input_statistics,
     factorize_ranked,
     ranked_factors,
@@ -256,3 +257,51 @@ def test_factorizing_the_tiny_transformer(tiny_bert):
     assert distance(whitened) < distance(plain)
     with pytest.raises(KeyError, match="no factors for layers"):
         factorize_ranked(tiny_bert, {}, ranks)
+
+
+# --- accuracy at every rank from ranked factors (10_activation_aware) ----------------------
+
+
+@pytest.fixture(scope="module")
+def small_mnist_model():
+    from course_utils.data import load_mnist
+    from course_utils.models import SimpleNN
+    from course_utils.training import train_on_tensors
+
+    torch.manual_seed(0)
+    model = SimpleNN(hidden_dim=32)
+    train_on_tensors(model, load_mnist(True).subset(3_200), progress=False)
+    return model
+
+
+def test_accuracy_at_every_rank_is_the_factorized_models_accuracy(small_mnist_model):
+    from course_utils.data import load_mnist
+    from course_utils.training import accuracy
+
+    model = small_mnist_model
+    test = load_mnist(False).subset(500)
+    statistics = statistics_of(load_mnist(True).subset(2_000).images.flatten(1))
+    for method in ("plain", "whiten"):
+        factors = ranked_factors(model.fc1.weight, method, statistics)
+        every_rank = accuracy_at_every_rank(model, test, factors, chunk=128)
+        assert every_rank.shape == (32,) and every_rank.dtype == torch.float64
+        for rank in (1, 5, 32):
+            rebuilt = factorize_ranked(model, {"fc1": factors}, {"fc1": rank})
+            assert every_rank[rank - 1].item() == pytest.approx(accuracy(rebuilt, test), abs=2e-3)
+        # the chunk size only changes the order of the work
+        assert torch.allclose(accuracy_at_every_rank(model, test, factors, chunk=500), every_rank)
+
+
+def test_accuracy_at_every_rank_refuses_bad_arguments(small_mnist_model):
+    from course_utils.data import load_mnist
+
+    test = load_mnist(False).subset(10)
+    factors = ranked_factors(small_mnist_model.fc1.weight, "plain")
+    with pytest.raises(ValueError, match="chunk"):
+        accuracy_at_every_rank(small_mnist_model, test, factors, chunk=0)
+    wrong = ranked_factors(torch.randn(32, 100), "plain")
+    with pytest.raises(ValueError, match="do not fit fc1"):
+        accuracy_at_every_rank(small_mnist_model, test, wrong)
+    threads = torch.get_num_threads()
+    accuracy_at_every_rank(small_mnist_model, test, factors)
+    assert torch.get_num_threads() == threads  # the single-thread sweep restores the setting
