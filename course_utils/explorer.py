@@ -214,9 +214,10 @@ class RankExplorer:
     # --- drawing -----------------------------------------------------------------------------
 
     def _tiles(self, pixels: np.ndarray) -> np.ndarray:
-        """Digits side by side in one (28, n·28 + gaps) image, gaps left empty (NaN)."""
+        """Digits side by side in one (28, n·28 + gaps) image; the gaps are 0, drawn white (NaN
+        would be lighter still, but JSON, and so the widget's messages, cannot carry it)."""
         count = len(pixels)
-        row = np.full((SIDE, count * SIDE + (count - 1) * GAP), np.nan, dtype=np.float32)
+        row = np.zeros((SIDE, count * SIDE + (count - 1) * GAP), dtype=np.float32)
         for index, image in enumerate(pixels):
             start = index * (SIDE + GAP)
             row[:, start : start + SIDE] = image.reshape(SIDE, SIDE)
@@ -236,8 +237,8 @@ class RankExplorer:
         heatmap = {"colorscale": "gray_r", "zmin": 0, "zmax": 1, "showscale": False}
         heatmap |= {"hoverinfo": "skip", "x0": 0, "dx": 1, "dy": 1}
         figure.add_trace(go.Heatmap(z=self._tiles(self.digit_pixels), y0=0, **heatmap), 1, 1)
-        # the projection has its own contrast: it is fainter than the digit, and partly negative
-        heatmap |= {"zmin": None, "zmax": None, "zauto": True}
+        # the projection gets its own contrast (it is much fainter than the digit); its negative
+        # values, like the gaps, are drawn white
         figure.add_trace(
             go.Heatmap(z=self._tiles(self.digit_pixels), y0=SIDE + GAP, **heatmap), 1, 1
         )
@@ -380,7 +381,8 @@ class RankExplorer:
         _, digits, marks, _, bars, _, kept, _, _, marker = self.figure.data
         right = [COLORS["compressed"] if r else COLORS["warning"] for r in view.digits_right]
         with self.figure.batch_update():
-            digits.z = self._tiles(self.projected_digits(rank))
+            projected = self._tiles(self.projected_digits(rank))
+            digits.z, digits.zmax = projected, max(float(projected.max()), 1e-6)
             marks.text = view.digit_marks()
             marks.textfont.color = right
             bars.y = np.asarray(view.class_accuracies, dtype=np.float32) * 100

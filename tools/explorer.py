@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -103,10 +104,20 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_base_model(pick_device(), train=not arguments.no_train)
     print(f"Rank explorer: open http://{HOST}:{arguments.port}/ (Ctrl+C stops it)", flush=True)
+    server = subprocess.Popen(voila_command(arguments.port), env=page_environment())
+    # a SIGTERM to this process stops Voilà too (Ctrl+C reaches both through the terminal)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return subprocess.call(voila_command(arguments.port), env=page_environment())
+        return server.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 if __name__ == "__main__":

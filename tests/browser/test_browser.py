@@ -18,8 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -270,12 +268,9 @@ class ExplorerPage:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"make explorer exited early:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}api/status", timeout=5) as answer:
-                    if answer.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            # not a request to the page: each one starts a kernel that runs the page's cells
+            if "is running at" in self.log():
+                return self
             time.sleep(0.5)
         raise TimeoutError(f"the explorer page did not answer:\n{self.log()[-3000:]}")
 
