@@ -164,7 +164,8 @@ class RankExplorer:
             curve_accuracies = self.sweep.accuracies(list(curve_ranks))
         self.curve_ranks, self.curve_accuracies = list(curve_ranks), list(curve_accuracies)
         self._predictions: dict[int, torch.Tensor] = {}
-        self.figure = go.FigureWidget(self._build_figure())
+        self.current = self.view(rank)
+        self.figure = go.FigureWidget(self._draw(self._build_figure(), self.current))
         self.slider = widgets.IntSlider(
             value=rank,
             min=1,
@@ -176,7 +177,6 @@ class RankExplorer:
             style={"description_width": "initial"},
         )
         self.presets = [self._preset_button(k) for k in PRESET_RANKS if k <= self.max_rank]
-        self.current = self.update(rank)
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
 
     # --- what a rank shows -------------------------------------------------------------------
@@ -378,27 +378,33 @@ class RankExplorer:
     def update(self, rank: int) -> RankView:
         """Compute rank ``rank``'s view and redraw every panel in one batch update."""
         view = self.view(rank)
-        _, digits, marks, _, bars, _, kept, _, _, marker = self.figure.data
-        right = [COLORS["compressed"] if r else COLORS["warning"] for r in view.digits_right]
         with self.figure.batch_update():
-            projected = self._tiles(self.projected_digits(rank))
-            digits.z, digits.zmax = projected, max(float(projected.max()), 1e-6)
-            marks.text = view.digit_marks()
-            marks.textfont.color = right
-            bars.y = np.asarray(view.class_accuracies, dtype=np.float32) * 100
-            kept.x = np.arange(1, rank + 1, dtype=np.int32)
-            kept.y = as_float32(self.singular_values[:rank])
-            marker.x, marker.y = [rank], [view.accuracy * 100]
-            annotations = self.figure.layout.annotations
-            annotations[
-                0
-            ].text = f"What reaches the network through rank {rank}, one digit per class"
-            annotations[1].text = view.classes_title()
-            annotations[2].text = view.spectrum_title()
-            annotations[3].text = view.accuracy_title()
-            self.figure.layout.title.text = view.cost_line()
+            self._draw(self.figure, view)
         self.current = view
         return view
+
+    def _draw(self, figure: go.Figure, view: RankView) -> go.Figure:
+        """Put ``view`` into every panel of ``figure`` (the widget, or the figure it starts from:
+        a FigureWidget shown later starts from its first state, not from later updates)."""
+        rank = view.rank
+        _, digits, marks, _, bars, _, kept, _, _, marker = figure.data
+        projected = self._tiles(self.projected_digits(rank))
+        digits.z, digits.zmax = projected, max(float(projected.max()), 1e-6)
+        marks.text = view.digit_marks()
+        marks.textfont.color = [
+            COLORS["compressed"] if right else COLORS["warning"] for right in view.digits_right
+        ]
+        bars.y = np.asarray(view.class_accuracies, dtype=np.float32) * 100
+        kept.x = np.arange(1, rank + 1, dtype=np.int32)
+        kept.y = as_float32(self.singular_values[:rank])
+        marker.x, marker.y = [rank], [view.accuracy * 100]
+        titles = figure.layout.annotations
+        titles[0].text = f"What reaches the network through rank {rank}, one digit per class"
+        titles[1].text = view.classes_title()
+        titles[2].text = view.spectrum_title()
+        titles[3].text = view.accuracy_title()
+        figure.layout.title.text = view.cost_line()
+        return figure
 
     def _preset_button(self, rank: int) -> widgets.Button:
         button = widgets.Button(description=str(rank), layout=widgets.Layout(width="44px"))

@@ -245,14 +245,7 @@ class ExplorerPage:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self, timeout: float = 180.0) -> ExplorerPage:
-        folders = {name: self.home / name for name in ("config", "data", "runtime", "ipython")}
-        environment = {
-            **os.environ,
-            "JUPYTER_CONFIG_DIR": str(folders["config"]),
-            "JUPYTER_RUNTIME_DIR": str(folders["runtime"]),
-            "IPYTHONDIR": str(folders["ipython"]),
-            "PYTHONUNBUFFERED": "1",
-        }
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # as `make explorer` runs it
         command = [sys.executable, "-m", "tools.explorer", f"--port={self.port}", "--no-train"]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
