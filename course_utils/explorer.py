@@ -407,7 +407,7 @@ class RankExplorer:
         return figure
 
     def _preset_button(self, rank: int) -> widgets.Button:
-        button = widgets.Button(description=str(rank), layout=widgets.Layout(width="44px"))
+        button = widgets.Button(description=str(rank), layout=widgets.Layout(width="auto"))
         button.on_click(lambda _: setattr(self.slider, "value", rank))
         return button
 
