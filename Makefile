@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install course test test-portability lab html bench lint format clean
+.PHONY: install course test test-portability lab explorer html bench lint format clean
 
 install: $(STAMP)
 
@@ -30,6 +30,12 @@ test-portability: install
 
 lab: install
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The rank explorer of notebook 04 as a page without code (for a classroom projector), served by
+# Voilà on 127.0.0.1; it prints the address. A missing base model is trained first, with a
+# progress bar (`.venv/bin/python -m tools.explorer --no-train` stops instead).
+explorer: install
+	$(BIN)/python -m tools.explorer
 
 bench: install
 	$(BIN)/python -m benchmarks.run

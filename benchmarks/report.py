@@ -95,7 +95,8 @@ def summary_rows(results: dict) -> list[Row]:
     rows.append(
         Row(
             "2",
-            f"Slider update, p50 / p95 over {slider['moves']} random ranks (`{slider['timed']}`)",
+            f"Rank explorer update, all panels, p50 / p95 over {slider['moves']} random ranks "
+            f"(`{slider['timed']}`)",
             f"{slider['p50_s'] * 1e3:.1f} / {slider['p95_s'] * 1e3:.1f} ms",
             f"p95 ≤ {TARGETS['slider_p95_s'] * 1e3:g} ms",
             slider["p95_s"] <= TARGETS["slider_p95_s"],

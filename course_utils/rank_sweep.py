@@ -1,6 +1,6 @@
 """Test accuracy of SimpleNN with fc1 truncated to any rank, without rebuilding the model:
 one SVD, the test images projected once onto the right singular vectors, then each rank costs
-one small matrix product (introduced in 04_truncate; it drives the rank sliders)."""
+one small matrix product (introduced in 04_truncate; it drives the rank explorer)."""
 
 from __future__ import annotations
 
@@ -49,13 +49,21 @@ class RankSweep:
             )
         return self._buffer
 
+    def _predictions_of(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.head_bias, hidden, self.head_weight.T).argmax(1)
+
     def _accuracy_of(self, hidden: torch.Tensor) -> float:
-        logits = torch.addmm(self.head_bias, hidden, self.head_weight.T)
-        return float((logits.argmax(1) == self.labels).float().mean())
+        return float((self._predictions_of(hidden) == self.labels).float().mean())
 
     @torch.no_grad()
     def accuracy(self, rank: int) -> float:
         """Test accuracy with fc1 at rank ``rank`` (1..min(fc1.shape))."""
+        return float((self.predictions(rank) == self.labels).float().mean())
+
+    @torch.no_grad()
+    def predictions(self, rank: int) -> torch.Tensor:
+        """The digit predicted for every image with fc1 at rank ``rank`` (the rank explorer's
+        per-class accuracies and digit marks come from it, 04_truncate)."""
         check_rank(rank, self.decomposition.shape)
         buffer = self._scratch()
         if 2 * rank <= self.max_rank:
@@ -72,7 +80,7 @@ class RankSweep:
                 alpha=-1,
                 out=buffer,
             )
-        return self._accuracy_of(buffer.relu_())
+        return self._predictions_of(buffer.relu_())
 
     @torch.no_grad()
     def accuracies(self, ranks: Sequence[int]) -> list[float]:

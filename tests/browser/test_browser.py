@@ -1,15 +1,23 @@
-"""The rank sliders in a real browser: nbval runs notebooks without a front end, so it cannot
-see a slider move. Here JupyterLab runs a blank copy of each slider notebook in headless
-Chromium, the slider is moved with the keyboard, and the readouts and the figure must show the
-values course_utils computes, with no error anywhere (cells, page, kernel log).
+"""The rank explorer in a real browser: nbval runs notebooks without a front end, so it cannot see
+a panel move. Here the explorer is driven twice in headless Chromium: in JupyterLab (a blank
+copy of each notebook that builds one, run from the top) and on the standalone page that
+``make explorer`` serves with Voilà. The slider is moved with the keyboard, and every panel
+(digit predictions, per-class accuracies, shaded spectrum, accuracy marker, storage line) must
+show the values course_utils computes for that rank, with no error anywhere (cells, page,
+kernel, server log).
 
-Screenshots of the final states go to build/test-artifacts/. About a minute per notebook on a
-busy two-core machine."""
+Screenshots of the final states go to build/test-artifacts/. A few minutes on a busy two-core
+machine."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Callable
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,15 +35,17 @@ from browser_support import (
     JupyterLabServer,
     blank_copy,
     error_outputs,
+    free_port,
     server_log_errors,
 )
 
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
-SLIDER_CALL = re.compile(r"\b\w*Slider\(")
+INTERACTIVE_CALL = re.compile(r"\b(\w*Slider|RankExplorer)\(")
+EXPLORER_NOTEBOOKS = ["04_truncate.ipynb"]
 KEYBOARD_MOVES = (("ArrowRight", 3), ("ArrowLeft", 5))  # up 3 ranks, then down 5
 
 
-# --- expected values, computed here with course_utils and formatted as widgets.py does ------
+# --- expected values, computed here with course_utils, independently of the explorer -------
 
 
 @cache
@@ -47,102 +57,141 @@ def _model():
 
 
 @cache
-def _explained_variance() -> list[float]:
+def _test_data():
+    from course_utils.data import load_mnist
+
+    return load_mnist(train=False)
+
+
+@cache
+def _predictions(rank: int | None):
+    """Every test image's predicted digit, by the original model or fc1 truncated to ``rank``."""
+    import torch
+
+    from course_utils.compress import truncate_layer
+
+    model = _model() if rank is None else truncate_layer(_model(), "fc1", rank)
+    with torch.no_grad():
+        return model(_test_data().images.to(model.fc1.weight.device)).argmax(1).cpu()
+
+
+@cache
+def _shown_digits() -> tuple[int, ...]:
+    """The explorer's digits: per class, the first test image the original model gets right."""
+    labels, right = _test_data().labels, _predictions(None) == _test_data().labels
+    return tuple(int(((labels == digit) & right).nonzero()[0]) for digit in range(10))
+
+
+@dataclass(frozen=True)
+class Expected:
+    rank: int
+    marks: list[str]  # the caption under each shown digit
+    class_accuracies: list[float]  # percent
+    accuracy: float  # percent
+    explained_variance: float  # percent
+    stored: int
+    share: float  # percent of the dense matrix
+
+
+def expected_at(rank: int) -> Expected:
+    from course_utils.accounting import svd_storage
     from course_utils.svd import explained_variance, singular_values
 
-    return [float(v) for v in explained_variance(singular_values(_model().fc1.weight.detach()))]
-
-
-@cache
-def _test_accuracy(rank: int) -> float:
-    return _sweep().accuracy(rank)
-
-
-@cache
-def _sweep():
-    from course_utils.data import load_mnist
-    from course_utils.rank_sweep import RankSweep
-
-    return RankSweep(_model(), load_mnist(train=False))
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What the slider's readouts and figure must show at one rank."""
-
-    readout: str  # the HTML readout's text
-    title: str  # the figure's title
-    marker_y: float  # the y value of the figure's "selected rank" marker
-
-
-def variance_at(rank: int) -> Shown:
-    share = _explained_variance()[rank - 1] * 100
-    return Shown(
-        readout=f"rank {rank} keeps {share:.1f}% of fc1's variance",
-        title=f"Rank {rank} keeps {share:.1f}% of the variance",
-        marker_y=share,
+    predictions, labels = _predictions(rank), _test_data().labels
+    right = predictions == labels
+    marks = [f"{int(predictions[i])} {'✓' if bool(right[i]) else '✗'}" for i in _shown_digits()]
+    per_class = [right[labels == digit].float().mean().item() * 100 for digit in range(10)]
+    variance = explained_variance(singular_values(_model().fc1.weight.detach()))[rank - 1]
+    stored = svd_storage(500, 784, rank)
+    return Expected(
+        rank=rank,
+        marks=marks,
+        class_accuracies=per_class,
+        accuracy=right.float().mean().item() * 100,
+        explained_variance=variance.item() * 100,
+        stored=stored,
+        share=stored / 392_000 * 100,
     )
 
 
-def truncation_at(rank: int) -> Shown:
-    from course_utils.accounting import (
-        dense_weight_count,
-        factorized_layer_parameters,
-        svd_storage,
-    )
-
-    rows, columns = _model().fc1.weight.shape
-    dense = dense_weight_count(rows, columns)
-    accuracy = _test_accuracy(rank) * 100
-    stored = svd_storage(rows, columns, rank) / dense * 100
-    factorized = factorized_layer_parameters(rows, columns, rank) / (dense + rows) * 100
-    variance = _explained_variance()[rank - 1] * 100
-    return Shown(
-        readout=(
-            f"rank {rank}: test accuracy {accuracy:.2f}% · U, diag(S), Vᵀ hold {stored:.2f}% of "
-            f"fc1's weights · factorized fc1 (with bias) {factorized:.2f}% of its parameters · "
-            f"explained variance {variance:.1f}%"
-        ),
-        title=f"Rank {rank}: test accuracy {accuracy:.2f}%",
-        marker_y=accuracy,
-    )
-
-
-@dataclass(frozen=True)
-class SliderNotebook:
-    notebook: str
-    expected: Callable[[int], Shown]
-
-
-SLIDER_NOTEBOOKS = [
-    SliderNotebook("03_explained_variance.ipynb", variance_at),
-    SliderNotebook("04_truncate.ipynb", truncation_at),
-]
-
-
-def notebooks_with_sliders() -> list[str]:
-    """Names of the notebooks with a code cell that creates a slider."""
+def notebooks_with_interactive_widgets() -> list[str]:
+    """Names of the notebooks with a code cell that builds a slider or the explorer."""
     return sorted(
         path.name
         for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
         if any(
-            cell.cell_type == "code" and SLIDER_CALL.search(cell.source)
+            cell.cell_type == "code" and INTERACTIVE_CALL.search(cell.source)
             for cell in nbformat.read(path, as_version=4).cells
         )
     )
 
 
-def test_every_slider_notebook_has_a_browser_test() -> None:
-    covered = {case.notebook for case in SLIDER_NOTEBOOKS}
-    missing = sorted(set(notebooks_with_sliders()) - covered)
-    assert not missing, f"add these notebooks to SLIDER_NOTEBOOKS in {__file__}: {missing}"
-    assert covered <= set(notebooks_with_sliders()), "a listed notebook no longer has a slider"
+def test_every_explorer_notebook_has_a_browser_test() -> None:
+    found = notebooks_with_interactive_widgets()
+    missing = sorted(set(found) - set(EXPLORER_NOTEBOOKS))
+    assert not missing, f"add these notebooks to EXPLORER_NOTEBOOKS in {__file__}: {missing}"
+    assert set(EXPLORER_NOTEBOOKS) <= set(found), "a listed notebook no longer has the explorer"
 
 
-# --- the browser test ---------------------------------------------------------------------
+# --- reading the explorer off the page ------------------------------------------------------
+
+# The explorer's figure, as plotly.js holds it: trace 2 the digit captions, 4 the rank-k bars,
+# 6 the shaded (kept) part of the spectrum, 9 the marker on the accuracy curve.
+PANELS_JS = """plot => ({
+    marks: Array.from(plot.data[2].text),
+    bars: Array.from(plot.data[4].y),
+    kept: Array.from(plot.data[6].x),
+    marker: [Array.from(plot.data[9].x), Array.from(plot.data[9].y)],
+    title: plot.layout.title.text,
+    panels: plot.layout.annotations.map(a => a.text),
+})"""
 
 
-def _check_no_errors(page, server: JupyterLabServer, log_start: int) -> None:
+def _check_shows(widget, rank: int) -> None:
+    """Every panel of ``widget`` shows the values course_utils computes for ``rank``."""
+    from playwright.sync_api import expect
+
+    expect(widget.locator(".widget-readout")).to_have_text(str(rank), timeout=60_000)
+    plot = widget.locator(".js-plotly-plot")
+    deadline = time.monotonic() + 60
+    while plot.evaluate(PANELS_JS)["marker"][0] != [rank] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    shown, expected = plot.evaluate(PANELS_JS), expected_at(rank)
+    assert shown["marker"][0] == [rank], f"the accuracy marker is not at rank {rank}"
+    assert shown["marker"][1] == [pytest.approx(expected.accuracy, abs=0.02)]
+    assert shown["marks"] == expected.marks, "digit predictions"
+    assert shown["bars"] == pytest.approx(expected.class_accuracies, abs=0.2), "per class"
+    assert shown["kept"] == list(range(1, rank + 1)), "the shaded part of the spectrum"
+    assert f"{expected.explained_variance:.1f}% of the variance" in shown["panels"][2]
+    assert f"{expected.accuracy:.1f}% right" in shown["panels"][3]
+    title = shown["title"]
+    assert title.startswith(f"Rank {rank}:") and f"{expected.stored:,} numbers" in title
+    assert f"{expected.share:.2f}% of the dense 392,000" in title and "up to rank 254" in title
+
+
+def _move_and_check(page, widget, check_errors) -> None:
+    handle = widget.locator(".widget-slider .noUi-handle")
+    handle.wait_for(state="visible", timeout=120_000)
+    widget.scroll_into_view_if_needed()
+    rank = int(widget.locator(".widget-readout").inner_text())
+    _check_shows(widget, rank)
+    handle.focus()
+    for key, presses in KEYBOARD_MOVES:
+        for _ in range(presses):
+            handle.press(key)
+        rank += presses if key == "ArrowRight" else -presses
+        try:
+            _check_shows(widget, rank)
+        except AssertionError:
+            check_errors()  # an error explains a stale display
+            raise
+    check_errors()
+
+
+# --- in JupyterLab --------------------------------------------------------------------------
+
+
+def _check_no_lab_errors(page, server: JupyterLabServer, log_start: int) -> None:
     problems = error_outputs(page.evaluate(CELL_OUTPUTS_JS))
     problems += [f"rendered error: {text}" for text in page.evaluate(RENDERED_ERRORS_JS)]
     problems += [f"kernel error: {text[:2000]}" for text in page.evaluate(KERNEL_ERRORS_JS)]
@@ -153,57 +202,133 @@ def _check_no_errors(page, server: JupyterLabServer, log_start: int) -> None:
     assert not problems, "errors in the browser:\n" + "\n\n".join(problems)
 
 
-def _check_shows(widget, rank: int, expected: Shown) -> None:
-    from playwright.sync_api import expect
-
-    expect(widget.locator(".widget-readout")).to_have_text(str(rank), timeout=60_000)
-    expect(widget.locator(".widget-html-content")).to_have_text(expected.readout, timeout=60_000)
-    expect(widget.locator(".js-plotly-plot .gtitle")).to_have_text(expected.title)
-    marker = widget.locator(".js-plotly-plot").evaluate(
-        "plot => { const marker = plot.data[plot.data.length - 1];"
-        " return [Array.from(marker.x), Array.from(marker.y)]; }"
-    )
-    assert marker[0] == [rank]
-    assert marker[1] == [pytest.approx(expected.marker_y, abs=1e-6)]
-
-
 @pytest.mark.browser
-@pytest.mark.parametrize("case", SLIDER_NOTEBOOKS, ids=lambda case: case.notebook.split("_")[0])
-def test_slider_moves_in_the_browser(
-    case: SliderNotebook, lab_page, jupyter_lab: JupyterLabServer, test_artifacts: Path
+@pytest.mark.parametrize("notebook", EXPLORER_NOTEBOOKS, ids=lambda name: name.split("_")[0])
+def test_explorer_moves_in_jupyterlab(
+    notebook: str, lab_page, jupyter_lab: JupyterLabServer, test_artifacts: Path
 ) -> None:
     page, server = lab_page, jupyter_lab
     log_start = len(server.log())
-    blank_copy(NOTEBOOKS / case.notebook, server.root)
-    page.goto(server.notebook_url(case.notebook), timeout=120_000)
+    blank_copy(NOTEBOOKS / notebook, server.root)
+    page.goto(server.notebook_url(notebook), timeout=120_000)
     widget = page.locator(".widget-vbox:has(.widget-slider)").first
     try:
         page.wait_for_function(NOTEBOOK_READY_JS, timeout=120_000, polling=500)
         page.evaluate(WATCH_KERNEL_ERRORS_JS)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        finished = page.wait_for_function(RUN_FINISHED_JS, timeout=300_000, polling=500)
+        finished = page.wait_for_function(RUN_FINISHED_JS, timeout=400_000, polling=500)
         assert finished.json_value() == "done", error_outputs(page.evaluate(CELL_OUTPUTS_JS))
-        _check_no_errors(page, server, log_start)
-
-        handle = widget.locator(".widget-slider .noUi-handle")
-        handle.wait_for(state="visible", timeout=60_000)
-        widget.scroll_into_view_if_needed()
-        # the notebook's last slider cell set the rank; the browser must show that rank
-        rank = int(widget.locator(".widget-readout").inner_text())
-        _check_shows(widget, rank, case.expected(rank))
-
-        handle.focus()
-        for key, presses in KEYBOARD_MOVES:
-            for _ in range(presses):
-                handle.press(key)
-            rank += presses if key == "ArrowRight" else -presses
-            try:
-                _check_shows(widget, rank, case.expected(rank))
-            except AssertionError:
-                _check_no_errors(page, server, log_start)  # an error explains a stale display
-                raise
-        _check_no_errors(page, server, log_start)
+        _check_no_lab_errors(page, server, log_start)
+        # the notebook's last explorer cell set the rank; the page must show that rank
+        _move_and_check(page, widget, lambda: _check_no_lab_errors(page, server, log_start))
     finally:
         if widget.count():
             widget.scroll_into_view_if_needed(timeout=5_000)
-        page.screenshot(path=test_artifacts / f"browser-{Path(case.notebook).stem}.png")
+        page.screenshot(path=test_artifacts / f"browser-{Path(notebook).stem}.png")
+
+
+# --- the standalone page (make explorer) -----------------------------------------------------
+
+
+class ExplorerPage:
+    """``python -m tools.explorer`` (what ``make explorer`` runs) on a free port, in its own
+    process group, its output in ``log_path``; stopped with its kernel by :meth:`stop`."""
+
+    def __init__(self, home: Path) -> None:
+        self.port = free_port()
+        self.log_path = home / "explorer.log"
+        self.home = home
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 180.0) -> ExplorerPage:
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # as `make explorer` runs it
+        command = [sys.executable, "-m", "tools.explorer", f"--port={self.port}", "--no-train"]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPOSITORY_ROOT,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"make explorer exited early:\n{self.log()[-3000:]}")
+            # not a request to the page: each one starts a kernel that runs the page's cells
+            if "is running at" in self.log():
+                return self
+            time.sleep(0.5)
+        raise TimeoutError(f"the explorer page did not answer:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        for sent in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sent)
+                process.wait(timeout=15)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the kernel shares the group
+
+
+@pytest.mark.browser
+def test_explorer_page_serves_and_moves(
+    browser, tmp_path: Path, test_artifacts: Path, chromium_path: str
+) -> None:
+    server = ExplorerPage(tmp_path)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    widget = page.locator(".widget-vbox:has(.widget-slider)").first
+
+    def check_no_errors() -> None:
+        problems = [f"rendered error: {text}" for text in page.evaluate(RENDERED_ERRORS_JS)]
+        problems += [f"JavaScript error: {text}" for text in page.errors]
+        problems += [f"server log: {text}" for text in server_log_errors(server.log())]
+        assert not problems, "errors on the explorer page:\n" + "\n\n".join(problems)
+
+    try:
+        server.start()
+        assert f"open {server.url}" in server.log(), "make explorer prints the address"
+        page.goto(server.url, timeout=180_000)
+        widget.locator(".js-plotly-plot").wait_for(state="visible", timeout=240_000)
+        text = page.locator("body").inner_text()
+        assert "What a rank-k layer keeps" in text
+        assert "RankExplorer(" not in text and "import" not in text, "code is shown"
+        assert widget.locator(".widget-readout").inner_text() == "10"
+        _move_and_check(page, widget, check_no_errors)
+    finally:
+        if widget.count():
+            widget.scroll_into_view_if_needed(timeout=5_000)
+        page.screenshot(path=test_artifacts / "browser-explorer-page.png")
+        context.close()
+        server.stop()
+
+
+def test_the_page_refuses_to_start_without_a_cached_model(tmp_path: Path) -> None:
+    # --no-train with an empty artifacts folder: a clear message, no training, no server
+    environment = {**os.environ, "COURSE_ARTIFACTS_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "tools.explorer", "--no-train", f"--port={free_port()}"]
+    finished = subprocess.run(
+        command, cwd=REPOSITORY_ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode != 0
+    assert "No trained base model is cached" in finished.stderr
+    assert "make explorer" in finished.stderr and not list(tmp_path.iterdir())

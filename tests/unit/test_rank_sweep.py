@@ -37,9 +37,22 @@ def test_single_ranks_below_and_above_half_agree_with_the_sweep(trained):
     assert sweep.accuracy(50) == pytest.approx(rebuilt, abs=1e-3)
 
 
+def test_predictions_are_the_truncated_models_digits(trained):
+    test = load_mnist(False).subset(500)
+    sweep = RankSweep(trained, test)
+    for rank in (3, 50):  # below and above half the full rank
+        with torch.no_grad():
+            expected = truncate_layer(trained, "fc1", rank)(test.images).argmax(1)
+        agree = (sweep.predictions(rank) == expected).float().mean().item()
+        assert agree >= 0.998  # a tie between two logits may fall either way
+        assert sweep.accuracy(rank) == (sweep.predictions(rank) == test.labels).float().mean()
+
+
 def test_sweep_rejects_ranks_outside_the_layer(trained):
     sweep = RankSweep(trained, load_mnist(False).subset(100))
     with pytest.raises(ValueError, match="from 1 to 64"):
         sweep.accuracy(65)
+    with pytest.raises(ValueError, match="from 1 to 64"):
+        sweep.predictions(0)
     with pytest.raises(ValueError, match="from 1 to 64"):
         sweep.accuracies([3, 0])

@@ -1,0 +1,102 @@
+"""The rank explorer: each panel shows what course_utils computes for the slider's rank."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.accounting import svd_storage
+from course_utils.compress import truncate_layer
+from course_utils.data import load_mnist
+from course_utils.explorer import RankExplorer, default_curve_ranks, storage_break_even
+from course_utils.models import SimpleNN
+from course_utils.svd import decompose, explained_variance
+from course_utils.training import train_on_tensors
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    torch.manual_seed(0)
+    model = SimpleNN()
+    train_on_tensors(model, load_mnist(True).subset(3_200), progress=False)
+    model.eval()
+    test = load_mnist(False).subset(600)
+    return model, test, RankExplorer(model, test, rank=10, curve_ranks=[1, 10, 100, 500])
+
+
+def test_a_view_holds_the_truncated_models_numbers(explorer):
+    model, test, explorer = explorer
+    view = explorer.view(42)
+    with torch.no_grad():
+        predictions = truncate_layer(model, "fc1", 42)(test.images).argmax(1)
+    right = predictions == test.labels
+    assert view.accuracy == pytest.approx(right.float().mean().item(), abs=2 / len(test))
+    for digit in range(10):
+        of_class = test.labels == digit
+        expected = right[of_class].float().mean().item()
+        assert view.class_accuracies[digit] == pytest.approx(expected, abs=0.02)
+    assert view.digit_predictions == tuple(int(predictions[i]) for i in explorer.digit_indices)
+    assert view.digit_labels == tuple(range(10))
+    assert view.stored == svd_storage(500, 784, 42) and view.dense == 392_000
+    cumulative = explained_variance(decompose(model.fc1.weight.detach()).singular_values)
+    assert view.explained_variance == pytest.approx(cumulative[41].item(), abs=1e-9)
+
+
+def test_a_slider_move_redraws_every_panel(explorer):
+    _, _, explorer = explorer
+    explorer.slider.value = 7
+    view, figure = explorer.current, explorer.figure
+    assert view.rank == 7
+    marks, bars, kept, marker = (figure.data[i] for i in (2, 4, 6, 9))
+    assert list(marks.text) == view.digit_marks()
+    assert np.allclose(bars.y, np.array(view.class_accuracies) * 100, atol=1e-4)
+    assert list(kept.x) == list(range(1, 8))
+    assert marker.x == (7,) and marker.y[0] == pytest.approx(view.accuracy * 100)
+    assert figure.layout.title.text == view.cost_line()
+    texts = [annotation.text for annotation in figure.layout.annotations]
+    assert texts[1:] == [view.classes_title(), view.spectrum_title(), view.accuracy_title()]
+    projected = explorer.projected_digits(7)
+    rows = figure.data[1].z
+    assert np.allclose(np.asarray(rows)[:, :28], projected[0].reshape(28, 28), atol=1e-3)
+
+
+def test_the_projection_is_onto_the_top_right_singular_vectors(explorer):
+    model, _, explorer = explorer
+    Vh = decompose(model.fc1.weight.detach()).Vh
+    digit = torch.from_numpy(explorer.digit_pixels[3])
+    expected = digit @ Vh[:5].T @ Vh[:5]
+    assert np.allclose(explorer.projected_digits(5)[3], expected.numpy(), atol=1e-4)
+    full = explorer.projected_digits(explorer.max_rank)[3]  # all 500 directions of 784
+    assert np.linalg.norm(full) <= np.linalg.norm(explorer.digit_pixels[3]) + 1e-4
+
+
+def test_cost_line_and_break_even():
+    assert storage_break_even(500, 784) == 254
+    assert svd_storage(500, 784, 254) < 392_000 <= svd_storage(500, 784, 255)
+    assert default_curve_ranks(500)[:3] == [1, 2, 3] and default_curve_ranks(500)[-1] == 500
+
+
+def test_a_bad_rank_is_refused_with_the_range(explorer):
+    _, _, explorer = explorer
+    for bad in (0, 501, 2.0, True):
+        with pytest.raises(ValueError, match="from 1 to 500"):
+            explorer.view(bad)
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        explorer.update(0)
+
+
+def test_a_bad_starting_rank_is_refused(explorer):
+    model, test, _ = explorer
+    with pytest.raises(ValueError, match="from 1 to 500"):
+        RankExplorer(model, test, rank=0, curve_ranks=[1], curve_accuracies=[0.1])
+
+
+def test_the_explorer_shows_as_a_widget_with_its_figure_beside_it(explorer):
+    # JupyterLab shows the widget; a stored notebook (no widget state) shows the figure, whose
+    # PNG `tools.run_course --in-place` adds.
+    _, _, explorer = explorer
+    explorer.update(10)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    figure = bundle["application/vnd.plotly.v1+json"]
+    assert figure["layout"]["title"]["text"] == explorer.view(10).cost_line()
+    assert figure["data"][-1]["x"] == [10]
