@@ -332,7 +332,7 @@ def distill_factors(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.detach().item())
     for weight in factors:
         weight.requires_grad_(False)
     return losses
