@@ -278,3 +278,61 @@ def encoder_linear_names(model: nn.Module, part: str = "all") -> list[str]:
     if part == "ffn":
         return [name for name in names if ".attention." not in name]
     return names
+
+
+# --- the task, and healing a compressed model (12_transformer_budget) --------------------
+
+
+def same_topic_rate(embeddings: torch.Tensor, topics: Sequence[str]) -> float:
+    """Share of texts whose nearest other text (cosine) comes from the same topic: retrieval
+    judged on the task, not against the original model (written out in 11_transformer)."""
+    if len(topics) != len(embeddings):
+        raise ValueError(f"{len(embeddings)} embeddings but {len(topics)} topics")
+    nearest = nearest_neighbours(embeddings, 1)[:, 0].tolist()
+    return sum(topics[i] == topics[j] for i, j in enumerate(nearest)) / len(topics)
+
+
+def distill_factors(
+    model: nn.Module,
+    batches: Sequence[TokenBatch],
+    targets: torch.Tensor,
+    steps: int,
+    learning_rate: float = 1e-4,
+) -> list[float]:
+    """Fine-tune only the factors of ``model``'s ``FactorizedLinear`` layers (Adam, in place)
+    so that its sentence embeddings match ``targets`` (one row per text, in the order the
+    batches' ``indices`` refer to) in mean squared error. One batch per step, cycling through
+    ``batches`` in order; the model stays in eval mode (no dropout), every other parameter is
+    frozen. Returns the loss of every step (introduced in 12_transformer_budget)."""
+    from course_utils.compress import FactorizedLinear
+
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    factors = [
+        weight
+        for module in model.modules()
+        if isinstance(module, FactorizedLinear)
+        for weight in (module.project.weight, module.expand.weight)
+    ]
+    if not factors:
+        raise ValueError("the model has no FactorizedLinear layers to fine-tune")
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    for weight in factors:
+        weight.requires_grad_(True)
+    optimizer = torch.optim.Adam(factors, lr=learning_rate)
+    device = _device_of(model)
+    losses = []
+    model.eval()
+    for step in range(steps):
+        batch = batches[step % len(batches)]
+        target = targets[batch.indices].to(device)
+        output = nn.functional.normalize(run_batch(model, batch)["sentence_embedding"], dim=1)
+        loss = nn.functional.mse_loss(output, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().item())
+    for weight in factors:
+        weight.requires_grad_(False)
+    return losses

@@ -117,3 +117,21 @@ def test_fine_tune_figure_draws_no_fine_tuning_as_a_line_and_refuses_zero_sample
     assert figure.layout.xaxis.title.text == "fine-tuning samples (log scale)"
     with pytest.raises(ValueError, match="untuned_accuracy"):
         plots.fine_tune_figure({"a": ([0, 64], [0.88, 0.9])}, 0.96, "t")
+
+
+def test_allocation_figure_draws_one_panel_per_budget_and_one_line_per_kind():
+    from course_utils.plots.allocation import allocation_figure
+
+    kept = {
+        "90%": {"query": [1.0, 1.0], "FFN in (384→1536)": [0.6, 0.5]},
+        "70%": {"query": [0.5, 0.4], "FFN in (384→1536)": [0.3, 0.2]},
+    }
+    figure = allocation_figure(kept, "a finding measured on this run", layers=[1, 2])
+    assert figure.layout.title.text == "a finding measured on this run"
+    assert len(figure.data) == 4 and [t.showlegend for t in figure.data] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert [a.text for a in figure.layout.annotations] == ["90%", "70%"]

@@ -235,3 +235,36 @@ def test_the_packaged_model_loads_offline(minilm):
     vectors = embed(minilm, tokenize(minilm.tokenizer, texts))
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+# --- the task measure and healing (12_transformer_budget) --------------------------------
+
+
+def test_same_topic_rate_counts_nearest_neighbours_of_the_same_topic():
+    from course_utils.transformer import same_topic_rate
+
+    embeddings = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    assert same_topic_rate(embeddings, ["a", "a", "b", "b"]) == 1.0
+    assert same_topic_rate(embeddings, ["a", "b", "a", "b"]) == 0.0
+    with pytest.raises(ValueError, match="topics"):
+        same_topic_rate(embeddings, ["a"])
+
+
+def test_distill_factors_trains_only_the_factors_and_lowers_the_loss(tiny_model):
+    from course_utils.activation_aware import factorize_ranked, ranked_factors
+    from course_utils.transformer import distill_factors
+
+    names = encoder_linear_names(tiny_model, "ffn")
+    factors = {
+        name: ranked_factors(tiny_model.get_submodule(name).weight, "plain") for name in names
+    }
+    student = factorize_ranked(tiny_model, factors, dict.fromkeys(names, 2))
+    batches = tokenize(tiny_model.tokenizer, TEXTS, batch_size=5)
+    targets = embed(tiny_model, batches)
+    frozen = {n: p.detach().clone() for n, p in student.named_parameters() if "embeddings" in n}
+    losses = distill_factors(student, batches, targets, steps=30, learning_rate=1e-2)
+    assert len(losses) == 30 and losses[-1] < losses[0]
+    assert all(torch.equal(p, frozen[n]) for n, p in student.named_parameters() if n in frozen)
+    assert not any(p.requires_grad for p in student.parameters())
+    with pytest.raises(ValueError, match="no FactorizedLinear"):
+        distill_factors(tiny_model, batches, targets, steps=1)
