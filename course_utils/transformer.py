@@ -298,12 +298,15 @@ def distill_factors(
     targets: torch.Tensor,
     steps: int,
     learning_rate: float = 1e-4,
+    after_step: Callable[[int], object] | None = None,
 ) -> list[float]:
     """Fine-tune only the factors of ``model``'s ``FactorizedLinear`` layers (Adam, in place)
     so that its sentence embeddings match ``targets`` (one row per text, in the order the
     batches' ``indices`` refer to) in mean squared error. One batch per step, cycling through
     ``batches`` in order; the model stays in eval mode (no dropout), every other parameter is
-    frozen. Returns the loss of every step (introduced in 12_transformer_budget)."""
+    frozen. ``after_step(n)``, if given, runs after step n (1, 2, ...) with gradients off, e.g.
+    to measure held-out agreement along the way. Returns the loss of every step (introduced in
+    12_transformer_budget)."""
     from course_utils.compress import FactorizedLinear
 
     if steps < 1:
@@ -333,6 +336,9 @@ def distill_factors(
         loss.backward()
         optimizer.step()
         losses.append(loss.detach().item())
+        if after_step is not None:
+            with torch.no_grad():
+                after_step(step + 1)
     for weight in factors:
         weight.requires_grad_(False)
     return losses

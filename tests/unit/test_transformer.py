@@ -262,8 +262,12 @@ def test_distill_factors_trains_only_the_factors_and_lowers_the_loss(tiny_model)
     batches = tokenize(tiny_model.tokenizer, TEXTS, batch_size=5)
     targets = embed(tiny_model, batches)
     frozen = {n: p.detach().clone() for n, p in student.named_parameters() if "embeddings" in n}
-    losses = distill_factors(student, batches, targets, steps=30, learning_rate=1e-2)
+    seen = []
+    losses = distill_factors(
+        student, batches, targets, steps=30, learning_rate=1e-2, after_step=seen.append
+    )
     assert len(losses) == 30 and losses[-1] < losses[0]
+    assert seen == list(range(1, 31))
     assert all(torch.equal(p, frozen[n]) for n, p in student.named_parameters() if n in frozen)
     assert not any(p.requires_grad for p in student.parameters())
     with pytest.raises(ValueError, match="no FactorizedLinear"):
