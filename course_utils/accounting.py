@@ -53,6 +53,16 @@ def break_even_rank(rows: int, columns: int) -> int:
     return (rows * columns - 1) // (rows + columns)
 
 
+def svd_break_even_rank(rows: int, columns: int) -> int:
+    """Largest rank at which ``U_k``, ``diag(S_k)`` and ``Vh_k`` (the original's layout, k² more
+    than the folded factors) hold fewer numbers than the dense matrix (05_parameter_accounting
+    finds it by a search; the rank explorer of 04_truncate shows it)."""
+    check_dims(rows, columns)
+    dense = dense_weight_count(rows, columns)
+    ranks = range(1, min(rows, columns) + 1)
+    return max((k for k in ranks if svd_storage(rows, columns, k) < dense), default=0)
+
+
 def rank_for_budget(shape: tuple[int, int] | torch.Size, budget: float) -> int:
     """Largest rank k whose factors hold at most ``budget`` × the dense weights:
     ``k·(m + n) ≤ budget·m·n`` (at least 1; introduced in 11_transformer)."""

@@ -28,6 +28,7 @@ from course_utils.compress import FactorizedLinear, factorize_layers, linear_lay
 from course_utils.data import MnistTensors
 from course_utils.models import SimpleNN
 from course_utils.svd import decompose, explained_variance
+from course_utils.threads import one_cpu_thread
 
 METHODS = ("plain", "whiten", "scale")
 
@@ -241,13 +242,8 @@ def accuracy_at_every_rank(
     bias = model.fc1.bias.detach().to(device)
     head_weight = model.fc2.weight.detach().to(device)
     head_bias = model.fc2.bias.detach().to(device)
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)  # thousands of small products: threads would wait, not work
-    try:
+    with one_cpu_thread(device):  # thousands of small products: threads would wait, not work
         correct = _correct_at_every_rank(data, left, right, bias, head_weight, head_bias, chunk)
-    finally:
-        torch.set_num_threads(threads)
     return correct.double().cpu() / len(data)
 
 

@@ -19,13 +19,14 @@ import plotly.io as pio
 import torch
 from plotly.subplots import make_subplots
 
-from course_utils.accounting import dense_weight_count, svd_storage
+from course_utils.accounting import dense_weight_count, svd_break_even_rank, svd_storage
 from course_utils.checks import check_rank
 from course_utils.data import MnistTensors
 from course_utils.models import CLASS_COUNT, SimpleNN
 from course_utils.plots.style import COLORS, as_float32, log_ticks
 from course_utils.rank_sweep import RankSweep
 from course_utils.svd import explained_variance
+from course_utils.threads import one_cpu_thread
 
 PRESET_RANKS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 SIDE = 28  # pixels per side of an MNIST digit
@@ -38,14 +39,6 @@ def default_curve_ranks(max_rank: int) -> list[int]:
     then steps of 5, 10 and 20, and ``max_rank`` itself."""
     steps = [*range(1, 31), *range(35, 101, 5), *range(110, 201, 10), *range(220, max_rank, 20)]
     return sorted({rank for rank in steps if rank < max_rank} | {max_rank})
-
-
-def storage_break_even(rows: int, columns: int) -> int:
-    """Largest rank at which ``U_k``, ``diag(S_k)`` and ``Vh_k`` hold fewer numbers than the
-    dense ``rows × columns`` matrix (notebook 05 folds ``S_k`` in and gains a few ranks)."""
-    dense = dense_weight_count(rows, columns)
-    ranks = range(1, min(rows, columns) + 1)
-    return max((k for k in ranks if svd_storage(rows, columns, k) < dense), default=0)
 
 
 @dataclass(frozen=True)
@@ -135,12 +128,13 @@ class RankExplorer:
         curve_accuracies: Sequence[float] | None = None,
     ) -> None:
         self.sweep = sweep or RankSweep(model, test_data)
+        self.sweep.keep_checkpoints()  # a move then costs at most 25 directions, not 250
         svd = self.sweep.decomposition
         self.max_rank = self.sweep.max_rank
         check_rank(rank, svd.shape)
         self.rows, self.columns = svd.shape
         self.dense = dense_weight_count(self.rows, self.columns)
-        self.break_even = storage_break_even(self.rows, self.columns)
+        self.break_even = svd_break_even_rank(self.rows, self.columns)
         self.singular_values = svd.singular_values.detach().cpu().to(torch.float64).numpy()
         self.cumulative = explained_variance(svd.singular_values).cpu().numpy()
         self.labels = test_data.labels.cpu()
@@ -376,10 +370,13 @@ class RankExplorer:
         return figure
 
     def update(self, rank: int) -> RankView:
-        """Compute rank ``rank``'s view and redraw every panel in one batch update."""
-        view = self.view(rank)
-        with self.figure.batch_update():
-            self._draw(self.figure, view)
+        """Compute rank ``rank``'s view and redraw every panel in one batch update (on one CPU
+        thread: a move's few small products and its Python work are faster without waiting
+        threads beside them)."""
+        with one_cpu_thread(self.sweep.labels.device):
+            view = self.view(rank)
+            with self.figure.batch_update():
+                self._draw(self.figure, view)
         self.current = view
         return view
 

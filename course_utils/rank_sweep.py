@@ -39,6 +39,24 @@ class RankSweep:
         self.labels = data.labels.to(device)
         self._full_preactivation: torch.Tensor | None = None  # x Wᵀ + b1 at full rank
         self._buffer: torch.Tensor | None = None
+        self._checkpoints: dict[int, torch.Tensor] = {}  # rank -> x W_rankᵀ + b1
+
+    @torch.no_grad()
+    def keep_checkpoints(self, every: int = 50) -> None:
+        """Store ``x W_kᵀ + b1`` at ranks 0, ``every``, 2·``every``, ..., full rank (one full
+        product in all; 20 MB each for the 10,000 test images), so that any single rank then
+        costs at most ``every / 2`` singular directions from the nearest checkpoint. The rank
+        explorer does this once, to keep a slider move fast."""
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        ranks = sorted({*range(every, self.max_rank, every), self.max_rank})
+        preactivation = self.bias.expand(len(self.labels), -1).clone()
+        self._checkpoints = {0: preactivation.clone()}
+        done = 0
+        for rank in ranks:
+            preactivation.addmm_(self.projections[:, done:rank], self.left[:, done:rank].T)
+            self._checkpoints[rank] = preactivation.clone()
+            done = rank
 
     def _scratch(self) -> torch.Tensor:
         """A reused (images × hidden units) buffer: allocating 20 MB afresh for every rank costs
@@ -66,7 +84,13 @@ class RankSweep:
         per-class accuracies and digit marks come from it, 04_truncate)."""
         check_rank(rank, self.decomposition.shape)
         buffer = self._scratch()
-        if 2 * rank <= self.max_rank:
+        if self._checkpoints:
+            nearest = min(self._checkpoints, key=lambda checkpoint: abs(checkpoint - rank))
+            buffer.copy_(self._checkpoints[nearest])
+            low, high = sorted((nearest, rank))
+            sign = 1 if rank > nearest else -1
+            buffer.addmm_(self.projections[:, low:high], self.left[:, low:high].T, alpha=sign)
+        elif 2 * rank <= self.max_rank:
             kept = slice(None, rank)
             torch.addmm(self.bias, self.projections[:, kept], self.left[:, kept].T, out=buffer)
         else:

@@ -14,6 +14,7 @@ from course_utils.accounting import (
     folded_storage,
     parameter_bytes,
     rank_for_budget,
+    svd_break_even_rank,
     svd_storage,
 )
 from course_utils.compress import factorize_layer
@@ -98,3 +99,9 @@ def test_rank_for_budget_is_the_largest_rank_within_the_budget():
 def test_rank_for_budget_rejects_budgets_that_are_not_positive_fractions(budget):
     with pytest.raises(ValueError, match="budget must be a positive, finite fraction"):
         rank_for_budget((10, 10), budget)
+
+
+def test_the_original_layout_breaks_even_earlier_than_the_folded_one() -> None:
+    assert svd_break_even_rank(500, 784) == 254 < break_even_rank(500, 784) == 305
+    assert svd_storage(500, 784, 254) < 392_000 <= svd_storage(500, 784, 255)
+    assert svd_break_even_rank(1, 1) == 0  # 1 + 1 + 1 numbers never beat one

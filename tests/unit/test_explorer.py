@@ -7,7 +7,7 @@ import torch
 from course_utils.accounting import svd_storage
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
-from course_utils.explorer import RankExplorer, default_curve_ranks, storage_break_even
+from course_utils.explorer import RankExplorer, default_curve_ranks
 from course_utils.models import SimpleNN
 from course_utils.svd import decompose, explained_variance
 from course_utils.training import train_on_tensors
@@ -70,7 +70,6 @@ def test_the_projection_is_onto_the_top_right_singular_vectors(explorer):
 
 
 def test_cost_line_and_break_even():
-    assert storage_break_even(500, 784) == 254
     assert svd_storage(500, 784, 254) < 392_000 <= svd_storage(500, 784, 255)
     assert default_curve_ranks(500)[:3] == [1, 2, 3] and default_curve_ranks(500)[-1] == 500
 

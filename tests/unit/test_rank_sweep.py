@@ -56,3 +56,15 @@ def test_sweep_rejects_ranks_outside_the_layer(trained):
         sweep.predictions(0)
     with pytest.raises(ValueError, match="from 1 to 64"):
         sweep.accuracies([3, 0])
+
+
+def test_checkpoints_give_the_same_predictions_from_the_nearest_rank(trained):
+    test = load_mnist(False).subset(500)
+    sweep, plain = RankSweep(trained, test), RankSweep(trained, test)
+    sweep.keep_checkpoints(every=16)
+    assert sorted(sweep._checkpoints) == [0, 16, 32, 48, 64]
+    for rank in (1, 8, 9, 16, 23, 40, 57, 64):  # at, below and above a checkpoint
+        agree = (sweep.predictions(rank) == plain.predictions(rank)).float().mean().item()
+        assert agree >= 0.998, rank
+    with pytest.raises(ValueError, match="at least 1"):
+        sweep.keep_checkpoints(every=0)
