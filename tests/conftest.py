@@ -46,6 +46,22 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def small_trained_model() -> Any:
+    """A SimpleNN with 64 hidden units trained one epoch on 6,400 MNIST images (seed 0): small
+    enough to sweep every rank of its fc1 in a unit test. Shared; do not change it."""
+    import torch
+
+    from course_utils.data import load_mnist
+    from course_utils.models import SimpleNN
+    from course_utils.training import train_on_tensors
+
+    torch.manual_seed(0)
+    trained = SimpleNN(hidden_dim=64)
+    train_on_tensors(trained, load_mnist(True).subset(6_400), progress=False)
+    return trained
+
+
+@pytest.fixture(scope="session")
 def chromium_path() -> str:
     """The Chromium the browser tests drive; skips (or fails in CI) when there is none."""
     try:

@@ -262,16 +262,9 @@ def test_factorizing_the_tiny_transformer(tiny_bert):
 # --- accuracy at every rank from ranked factors (10_activation_aware) ----------------------
 
 
-@pytest.fixture(scope="module")
-def small_mnist_model():
-    from course_utils.data import load_mnist
-    from course_utils.models import SimpleNN
-    from course_utils.training import train_on_tensors
-
-    torch.manual_seed(0)
-    model = SimpleNN(hidden_dim=32)
-    train_on_tensors(model, load_mnist(True).subset(3_200), progress=False)
-    return model
+@pytest.fixture
+def small_mnist_model(small_trained_model):
+    return small_trained_model
 
 
 def test_accuracy_at_every_rank_is_the_factorized_models_accuracy(small_mnist_model):
@@ -284,8 +277,8 @@ def test_accuracy_at_every_rank_is_the_factorized_models_accuracy(small_mnist_mo
     for method in ("plain", "whiten"):
         factors = ranked_factors(model.fc1.weight, method, statistics)
         every_rank = accuracy_at_every_rank(model, test, factors, chunk=128)
-        assert every_rank.shape == (32,) and every_rank.dtype == torch.float64
-        for rank in (1, 5, 32):
+        assert every_rank.shape == (64,) and every_rank.dtype == torch.float64
+        for rank in (1, 5, 64):
             rebuilt = factorize_ranked(model, {"fc1": factors}, {"fc1": rank})
             assert every_rank[rank - 1].item() == pytest.approx(accuracy(rebuilt, test), abs=2e-3)
         # the chunk size only changes the order of the work

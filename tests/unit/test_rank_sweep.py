@@ -5,17 +5,13 @@ import torch
 
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
-from course_utils.models import SimpleNN
 from course_utils.rank_sweep import RankSweep
-from course_utils.training import accuracy, train_on_tensors
+from course_utils.training import accuracy
 
 
-@pytest.fixture(scope="module")
-def trained():
-    torch.manual_seed(0)
-    model = SimpleNN(hidden_dim=64)
-    train_on_tensors(model, load_mnist(True).subset(6_400), progress=False)
-    return model
+@pytest.fixture
+def trained(small_trained_model):
+    return small_trained_model
 
 
 def test_sweep_matches_the_rebuilt_model(trained):
