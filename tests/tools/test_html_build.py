@@ -40,6 +40,10 @@ EXTERNAL = re.compile(
 HIDDEN_INPUT = re.compile(
     r'<div class="cell [^"]*\btag_hide-input\b[^"]*">\s*<details class="[^"]*\bhide\b'
 )
+SOLUTION_TOGGLE = re.compile(
+    r'<div class="cell [^"]*\btag_solution\b[^"]*\btag_hide-cell\b[^"]*">'
+    r'\s*<details class="[^"]*\bhide\b'
+)
 MATHJAX_SCRIPT = "_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 # the smallest valid PNG: one transparent pixel
 PIXEL = (
@@ -167,14 +171,18 @@ def test_the_index_lists_every_chapter_in_order_and_the_root_leads_there(book: d
     assert 'url=book/index.html"' in root
 
 
-def test_collapsed_inputs_are_behind_a_toggle(book: dict) -> None:
+def test_collapsed_inputs_and_solutions_are_behind_toggles(book: dict) -> None:
     for name in STORED:
+        cells = _stored(book, name).cells
+        solutions = ["solution" in cell.metadata.get("tags", []) for cell in cells]
         hidden = sum(
-            bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
-            for cell in _stored(book, name).cells
+            bool(cell.metadata.get("jupyter", {}).get("source_hidden")) and not solution
+            for cell, solution in zip(cells, solutions, strict=True)
         )
-        toggles = len(HIDDEN_INPUT.findall(_page(book, name)))
-        assert toggles == hidden, name
+        page = _page(book, name)
+        assert len(HIDDEN_INPUT.findall(page)) == hidden, name
+        assert len(SOLUTION_TOGGLE.findall(page)) == sum(solutions) > 0, name
+        assert page.count('title">Show the worked solution</p>') == sum(solutions), name
 
 
 def test_nothing_is_loaded_from_another_host(book: dict) -> None:
