@@ -111,6 +111,12 @@ def _first(right: torch.Tensor, labels: torch.Tensor, digit: int) -> int:
     return int(candidates[0] if len(candidates) else of_digit.nonzero()[0])
 
 
+def _line(x, y, name: str, color: str, dash: str = "solid", **style) -> go.Scatter:
+    """One unlabelled line of the explorer, in a colour of the course's palette."""
+    line = {"color": COLORS[color], "dash": dash}
+    return go.Scatter(x=x, y=y, mode="lines", line=line, name=name, showlegend=False, **style)
+
+
 class RankExplorer:
     """A rank slider (with preset ranks) driving one plotly ``FigureWidget`` of four panels.
 
@@ -291,72 +297,24 @@ class RankExplorer:
         figure.update_yaxes(title_text="test accuracy (%)", range=[0, 100], row=2, col=1)
 
         ranks = np.arange(1, self.max_rank + 1, dtype=np.int32)
-        figure.add_trace(
-            go.Scatter(
-                x=ranks,
-                y=as_float32(self.singular_values),
-                mode="lines",
-                line={"color": COLORS["reference"]},
-                name="singular values",
-                showlegend=False,
-            ),
-            2,
-            2,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=[1],
-                y=[0.0],
-                mode="lines",
-                fill="tozeroy",
-                line={"color": COLORS["compressed"]},
-                name="kept",
-                showlegend=False,
-            ),
-            2,
-            2,
-        )
+        spectrum = _line(ranks, as_float32(self.singular_values), "singular values", "reference")
+        figure.add_trace(spectrum, 2, 2)
+        figure.add_trace(_line([1], [0.0], "kept", "compressed", fill="tozeroy"), 2, 2)
         ticks = log_ticks(1, self.max_rank)
         log_x = {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
         figure.update_xaxes(title_text="rank k (log scale)", **log_x, row=2, col=2)
         figure.update_yaxes(title_text="singular value σₖ", row=2, col=2)
 
+        curve_ranks = np.asarray(self.curve_ranks, dtype=np.int32)
+        curve = as_float32(self.curve_accuracies) * 100
+        original = [self.base_accuracy * 100] * 2
+        figure.add_trace(_line(curve_ranks, curve, "rank-k accuracy", "compressed"), 2, 3)
+        figure.add_trace(_line([1, self.max_rank], original, "original", "reference", "dash"), 2, 3)
+        marker = {"size": 12, "color": COLORS["warning"]}
         figure.add_trace(
-            go.Scatter(
-                x=np.asarray(self.curve_ranks, dtype=np.int32),
-                y=as_float32(self.curve_accuracies) * 100,
-                mode="lines",
-                line={"color": COLORS["compressed"]},
-                name="rank-k accuracy",
-                showlegend=False,
-            ),
-            2,
-            3,
+            go.Scatter(x=[1], y=[0.0], mode="markers", marker=marker, name="selected rank"), 2, 3
         )
-        figure.add_trace(
-            go.Scatter(
-                x=[1, self.max_rank],
-                y=[self.base_accuracy * 100] * 2,
-                mode="lines",
-                line={"color": COLORS["reference"], "dash": "dash"},
-                name="original",
-                showlegend=False,
-            ),
-            2,
-            3,
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=[1],
-                y=[0.0],
-                mode="markers",
-                marker={"size": 12, "color": COLORS["warning"]},
-                name="selected rank",
-                showlegend=False,
-            ),
-            2,
-            3,
-        )
+        figure.update_traces(showlegend=False)
         figure.update_xaxes(title_text="rank k (log scale)", **log_x, row=2, col=3)
         figure.update_yaxes(title_text="test accuracy (%)", range=[0, 100], row=2, col=3)
         figure.update_annotations(font_size=12, yshift=6)

@@ -83,6 +83,28 @@ def blank_copy(source: Path, folder: Path) -> Path:
     return target
 
 
+def stop_process_group(
+    process: subprocess.Popen | None, signals: tuple[signal.Signals, ...], grace: float
+) -> None:
+    """Send ``signals`` in turn to ``process``'s group, waiting ``grace`` seconds after each for
+    it to exit; then SIGKILL the group, since kernels started by the process share it and must
+    not outlive it."""
+    if process is None or process.poll() is not None:
+        return
+    for sent in signals:
+        try:
+            os.killpg(process.pid, sent)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 class JupyterLabServer:
     """``python -m jupyter lab`` from this interpreter (so the kernel is this environment's),
     on a free port of 127.0.0.1, with a random token and its own root, settings, workspace,
@@ -214,21 +236,7 @@ class JupyterLabServer:
     def stop(self, grace: float = 20.0) -> None:
         """SIGTERM the server's process group (server and kernels), SIGKILL after ``grace``."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        for sent in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sent)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        # the kernels share the group; make sure none outlives the server
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_process_group(process, (signal.SIGTERM, signal.SIGKILL), grace)
 
     def __enter__(self) -> JupyterLabServer:
         return self.start()

@@ -11,7 +11,6 @@ machine."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -37,6 +36,7 @@ from browser_support import (
     error_outputs,
     free_port,
     server_log_errors,
+    stop_process_group,
 )
 
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
@@ -272,19 +272,7 @@ class ExplorerPage:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        for sent in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sent)
-                process.wait(timeout=15)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the kernel shares the group
+        stop_process_group(process, (signal.SIGINT, signal.SIGTERM, signal.SIGKILL), 15)
 
 
 @pytest.mark.browser
