@@ -105,23 +105,37 @@ def stop_process_group(
         os.killpg(process.pid, signal.SIGKILL)
 
 
-class JupyterLabServer:
-    """``python -m jupyter lab`` from this interpreter (so the kernel is this environment's),
-    on a free port of 127.0.0.1, with a random token and its own root, settings, workspace,
-    config, data and runtime folders under ``home``."""
+class LocalServer:
+    """A server the browser tests start: a free port of 127.0.0.1, a folder ``home`` of its
+    own, and everything it writes in one log file there."""
 
-    def __init__(self, home: Path, startup_timeout: float = 120.0) -> None:
+    def __init__(self, home: Path, log_name: str) -> None:
         self.home = home
-        self.root = home / "root"
         self.port = free_port()
-        self.token = secrets.token_hex(24)
-        self.log_path = home / "jupyterlab.log"
-        self.startup_timeout = startup_timeout
+        self.log_path = home / log_name
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        """Everything the server and its kernels wrote so far."""
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")
+
+
+class JupyterLabServer(LocalServer):
+    """``python -m jupyter lab`` from this interpreter (so the kernel is this environment's),
+    on a free port of 127.0.0.1, with a random token and its own root, settings, workspace,
+    config, data and runtime folders under ``home``."""
+
+    def __init__(self, home: Path, startup_timeout: float = 120.0) -> None:
+        super().__init__(home, "jupyterlab.log")
+        self.root = home / "root"
+        self.token = secrets.token_hex(24)
+        self.startup_timeout = startup_timeout
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
@@ -226,12 +240,6 @@ class JupyterLabServer:
                 self._api(f"kernels/{kernel['id']}", method="DELETE")
         except (OSError, ValueError):
             pass
-
-    def log(self) -> str:
-        """Everything the server and its kernels wrote so far."""
-        if not self.log_path.exists():
-            return ""
-        return self.log_path.read_text(errors="replace")
 
     def stop(self, grace: float = 20.0) -> None:
         """SIGTERM the server's process group (server and kernels), SIGKILL after ``grace``."""

@@ -32,6 +32,7 @@ from browser_support import (
     RUN_FINISHED_JS,
     WATCH_KERNEL_ERRORS_JS,
     JupyterLabServer,
+    LocalServer,
     blank_copy,
     error_outputs,
     free_port,
@@ -230,19 +231,16 @@ def test_explorer_moves_in_jupyterlab(
 # --- the standalone page (make explorer) -----------------------------------------------------
 
 
-class ExplorerPage:
+class ExplorerPage(LocalServer):
     """``python -m tools.explorer`` (what ``make explorer`` runs) on a free port, in its own
     process group, its output in ``log_path``; stopped with its kernel by :meth:`stop`."""
 
     def __init__(self, home: Path) -> None:
-        self.port = free_port()
-        self.log_path = home / "explorer.log"
-        self.home = home
-        self.process: subprocess.Popen | None = None
+        super().__init__(home, "explorer.log")
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+    def page_url(self) -> str:
+        return f"{self.url}/"
 
     def start(self, timeout: float = 180.0) -> ExplorerPage:
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}  # as `make explorer` runs it
@@ -266,9 +264,6 @@ class ExplorerPage:
                 return self
             time.sleep(0.5)
         raise TimeoutError(f"the explorer page did not answer:\n{self.log()[-3000:]}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -294,8 +289,8 @@ def test_explorer_page_serves_and_moves(
 
     try:
         server.start()
-        assert f"open {server.url}" in server.log(), "make explorer prints the address"
-        page.goto(server.url, timeout=180_000)
+        assert f"open {server.page_url}" in server.log(), "make explorer prints the address"
+        page.goto(server.page_url, timeout=180_000)
         widget.locator(".js-plotly-plot").wait_for(state="visible", timeout=240_000)
         text = page.locator("body").inner_text()
         assert "What a rank-k layer keeps" in text
