@@ -195,3 +195,16 @@ def test_subset_rejects_counts_outside_the_split():
     tensors = data.MnistTensors(torch.zeros(10, 1, 28, 28), torch.zeros(10, dtype=torch.int64))
     with pytest.raises(ValueError, match="between 0 and 10"):
         tensors.subset(11)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_an_in_place_edit_never_reaches_the_next_load(fake, device):
+    # the trap: a cached split handed out twice, so `images.sub_(mean)` in one cell (or `.to()`,
+    # which on the same device returns the same tensors) changes every later load in the kernel
+    first = load_mnist(False) if device is None else load_mnist(False).to(device)
+    pristine_images, pristine_labels = first.images.clone(), first.labels.clone()
+    first.images.sub_(0.5)
+    first.labels.add_(1)
+    again = load_mnist(False)
+    assert torch.equal(again.images, pristine_images)
+    assert torch.equal(again.labels, pristine_labels)
