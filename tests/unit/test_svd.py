@@ -67,6 +67,22 @@ def test_explained_variance_uses_squares_grows_and_ends_at_one():
     assert curve[-1].item() == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(
+    "sigma",
+    [
+        torch.zeros(5),
+        torch.zeros(0),
+        torch.tensor([1.0, float("nan")]),
+        torch.tensor([float("inf")]),
+    ],
+)
+def test_a_spectrum_without_a_finite_nonzero_energy_is_refused(sigma):
+    with pytest.raises(ValueError, match="finite, non-zero total"):
+        explained_variance(sigma)
+    with pytest.raises(ValueError, match="finite, non-zero total"):
+        rank_for_variance(sigma, 0.9)
+
+
 def test_rank_for_variance_is_the_smallest_rank_reaching_the_target():
     sigma = torch.tensor([3.0, 2.0, 1.0])
     assert rank_for_variance(sigma, 0.5) == 1
