@@ -31,9 +31,6 @@ class Decomposition:
     def folded_factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(U_k·diag(S_k), Vh_k)``: the singular values folded into the left factor."""
         check_rank(rank, self.shape)
-        return self._folded(rank)
-
-    def _folded(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.U[:, :rank] * self.singular_values[:rank], self.Vh[:rank, :]
 
     def approximation(self, rank: int) -> torch.Tensor:
