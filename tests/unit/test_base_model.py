@@ -112,7 +112,10 @@ def test_an_unreadable_or_foreign_file_is_kept_aside_and_retrained(
     assert [p.read_bytes() for p in artifacts.iterdir() if ".stale-" in p.name] == [before]
 
 
-def test_stale_files_kept_in_the_same_second_do_not_replace_each_other(artifacts, fake_training):
+def test_stale_files_kept_in_the_same_second_do_not_replace_each_other(
+    artifacts, fake_training, monkeypatch
+):
+    monkeypatch.setattr(cache.time, "strftime", lambda form: "20260101-000000")
     config = TrainConfig(hidden_dim=16)
     path = artifacts / config.cache_name("cpu")
     for content in (b"first", b"second"):
