@@ -1,9 +1,9 @@
-"""The trained base model, cached on disk under a name made of every setting that decides it,
-so a stale checkpoint is never loaded by mistake (introduced in 01_train)."""
+"""The trained base model, saved once and loaded after (introduced in 01_train): a checkpoint is
+``torch.save`` of the weights beside the settings that made them (its identity), and it is used
+only when those settings are today's."""
 
 from __future__ import annotations
 
-import pickle
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -18,13 +18,9 @@ from course_utils.paths import artifacts_dir
 from course_utils.training import TrainingHistory, train_on_tensors
 
 
-class CheckpointMismatchError(ValueError):
-    """A checkpoint was made with other settings than the ones asked for."""
-
-
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every setting that decides the trained weights (the cache key)."""
+    """Every setting that decides the trained weights."""
 
     seed: int = 0
     hidden_dim: int = 500
@@ -39,40 +35,41 @@ class TrainConfig:
         )
 
 
-def _identity(config: TrainConfig, device_type: str) -> dict:
-    return {**asdict(config), "device_type": device_type, "torch": str(torch.__version__)}
+def base_model(
+    config: TrainConfig = TrainConfig(),
+    device: torch.device | None = None,
+    progress: bool = True,
+    retrain: bool = False,
+) -> tuple[SimpleNN, TrainingHistory]:
+    """The base model trained with ``config`` on ``device``, and its training history.
 
-
-def save_checkpoint(
-    path: Path, model: SimpleNN, history: TrainingHistory, config: TrainConfig, device_type: str
-) -> Path:
-    """Save weights, history and the settings that made them, atomically."""
-    payload = {
-        "identity": _identity(config, device_type),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    Loaded from ``artifacts/<config.cache_name>`` when the settings saved there (``config``,
+    device type, torch version) are today's; otherwise trained and saved (atomically). A file
+    under that name with other settings, or one that cannot be read, is never used and never
+    overwritten: it is renamed ``<name>.stale-<time>``, with a warning saying why.
+    """
+    device = device or torch.device("cpu")
+    path = artifacts_dir() / config.cache_name(device.type)
+    identity = {**asdict(config), "device_type": device.type, "torch": str(torch.__version__)}
+    saved = _read_checkpoint(path) if path.exists() else None
+    if saved is not None and saved["identity"] == identity and not retrain:
+        model = SimpleNN(config.hidden_dim)
+        model.load_state_dict(saved["state_dict"])
+        history = TrainingHistory(saved["samples_seen"], saved["running_accuracy"])
+        return model.to(device).eval(), history
+    if path.exists() and (saved is None or saved["identity"] != identity):
+        why = _differences(saved["identity"], identity) if saved else "it cannot be read"
+        kept = _keep_aside(path)
+        warnings.warn(f"{path} not used ({why}); kept it as {kept.name}, retraining", stacklevel=2)
+    model, history = train_base_model(config, device, progress)
+    checkpoint = {
+        "identity": identity,
+        "state_dict": {name: value.detach().cpu() for name, value in model.state_dict().items()},
         "samples_seen": history.samples_seen,
         "running_accuracy": history.running_accuracy,
     }
-    return write_atomically(path, lambda stream: torch.save(payload, stream))
-
-
-def load_checkpoint(
-    path: Path, config: TrainConfig, device: torch.device
-) -> tuple[SimpleNN, TrainingHistory]:
-    """Load a checkpoint, refusing one whose settings differ from ``config`` on ``device``."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    expected = _identity(config, device.type)
-    found = payload.get("identity", {})
-    differences = {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v}
-    if differences:
-        listed = ", ".join(
-            f"{k}: file has {a!r}, asked for {b!r}" for k, (a, b) in differences.items()
-        )
-        raise CheckpointMismatchError(f"{path} was made with other settings ({listed})")
-    model = SimpleNN(config.hidden_dim)
-    model.load_state_dict(payload["state_dict"])
-    history = TrainingHistory(payload["samples_seen"], payload["running_accuracy"])
-    return model.to(device).eval(), history
+    write_atomically(path, lambda stream: torch.save(checkpoint, stream))
+    return model, history
 
 
 def train_base_model(
@@ -95,26 +92,27 @@ def train_base_model(
     return model, history
 
 
-def base_model(
-    config: TrainConfig = TrainConfig(),
-    device: torch.device | None = None,
-    progress: bool = True,
-    retrain: bool = False,
-) -> tuple[SimpleNN, TrainingHistory]:
-    """The trained base model for ``config``: loaded from the cache, or trained and cached.
+def _read_checkpoint(path: Path) -> dict | None:
+    """The checkpoint saved at ``path``, or None if it is not one this module saved."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # garbage makes torch.load raise almost anything (IndexError, ...)
+        return None
+    return saved if isinstance(saved, dict) and "identity" in saved else None
 
-    A cached file that cannot be read or was made with other settings is never loaded: it is
-    kept under a ``.stale-<time>`` name (nothing is deleted) and the model is retrained.
-    """
-    device = device or torch.device("cpu")
-    path = artifacts_dir() / config.cache_name(device.type)
-    if path.exists() and not retrain:
-        try:
-            return load_checkpoint(path, config, device)
-        except (CheckpointMismatchError, pickle.UnpicklingError, RuntimeError, EOFError) as error:
-            kept = path.with_name(f"{path.name}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
-            path.rename(kept)
-            warnings.warn(f"{error}; kept it as {kept.name} and retraining", stacklevel=2)
-    model, history = train_base_model(config, device, progress)
-    save_checkpoint(path, model, history, config, device.type)
-    return model, history
+
+def _keep_aside(path: Path) -> Path:
+    """Rename ``path`` to the first free ``<name>.stale-<time>[-n]``: nothing is replaced."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept, count = path.with_name(f"{path.name}.stale-{stamp}"), 1
+    while kept.exists():
+        kept, count = path.with_name(f"{path.name}.stale-{stamp}-{count}"), count + 1
+    return path.rename(kept)
+
+
+def _differences(found: dict, wanted: dict) -> str:
+    return ", ".join(
+        f"{key}: file has {found.get(key)!r}, asked for {value!r}"
+        for key, value in wanted.items()
+        if found.get(key) != value
+    )

@@ -14,10 +14,19 @@ from course_utils.checks import check_rank
 from course_utils.svd import Decomposition, decompose
 
 
+def linear_layer_names(model: nn.Module, include: Callable[[str], bool] | None = None) -> list[str]:
+    """Names of the ``nn.Linear`` layers of ``model``, optionally filtered by ``include``."""
+    return [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and (include is None or include(name))
+    ]
+
+
 def linear_layer(model: nn.Module, name: str) -> nn.Linear:
     """The ``nn.Linear`` called ``name`` in ``model``; a clear error if absent or not linear."""
     modules = dict(model.named_modules())
-    linear_names = [key for key, module in modules.items() if isinstance(module, nn.Linear)]
+    linear_names = linear_layer_names(model)
     if name not in modules:
         raise KeyError(f"model has no layer {name!r}; its linear layers are {linear_names}")
     layer = modules[name]
@@ -51,26 +60,13 @@ class FactorizedLinear(nn.Module):
         self.expand = nn.Linear(rank, out_features, bias=bias)
 
     @classmethod
-    def _shaped_like(cls, layer: nn.Linear, rank: int) -> FactorizedLinear:
-        weight = layer.weight
-        factorized = cls(layer.in_features, layer.out_features, rank, bias=layer.bias is not None)
-        return factorized.to(device=weight.device, dtype=weight.dtype)
-
-    @torch.no_grad()
-    def _load(self, layer: nn.Linear, left: torch.Tensor, right: torch.Tensor) -> FactorizedLinear:
-        self.project.weight.copy_(right)
-        self.expand.weight.copy_(left)
-        if layer.bias is not None:
-            self.expand.bias.copy_(layer.bias)
-        return self
-
-    @classmethod
     def from_linear(
         cls, layer: nn.Linear, rank: int, decomposition: Decomposition | None = None
     ) -> FactorizedLinear:
-        """Factorize ``layer``'s weight by its SVD, keeping its bias (a copy)."""
-        factorized = cls._shaped_like(layer, rank)  # checks the rank before the SVD
+        """Factorize ``layer``'s weight by its SVD (or ``decomposition`` of that weight, when
+        given), keeping a copy of its bias."""
         weight = layer.weight.detach()
+        check_rank(rank, weight.shape)  # before the SVD, which is the slow part
         if decomposition is None:
             decomposition = decompose(weight)
         elif decomposition.shape != tuple(weight.shape):
@@ -79,7 +75,7 @@ class FactorizedLinear(nn.Module):
                 f"matrix, the layer's weight is {weight.shape[0]}×{weight.shape[1]}; pass "
                 f"`decompose(layer.weight)`"
             )
-        return factorized._load(layer, *decomposition._folded(rank))
+        return cls.from_factors(layer, *decomposition.folded_factors(rank))
 
     @classmethod
     def from_factors(
@@ -97,7 +93,14 @@ class FactorizedLinear(nn.Module):
                 f"{layer.out_features}×{layer.in_features} layer, got {tuple(left.shape)} "
                 f"and {tuple(right.shape)}"
             )
-        return cls._shaped_like(layer, rank)._load(layer, left, right)
+        factorized = cls(layer.in_features, layer.out_features, rank, layer.bias is not None)
+        factorized.to(device=layer.weight.device, dtype=layer.weight.dtype)
+        with torch.no_grad():
+            factorized.project.weight.copy_(right)
+            factorized.expand.weight.copy_(left)
+            if layer.bias is not None:
+                factorized.expand.bias.copy_(layer.bias)
+        return factorized
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.expand(self.project(inputs))
@@ -119,7 +122,7 @@ def truncate_layer(model: nn.Module, layer_name: str, rank: int) -> nn.Module:
     """
     weight = linear_layer(model, layer_name).weight
     check_rank(rank, weight.shape)
-    left, right = decompose(weight)._folded(rank)
+    left, right = decompose(weight).folded_factors(rank)
     compressed = copy.deepcopy(model)
     with torch.no_grad():
         linear_layer(compressed, layer_name).weight.copy_(left @ right)
@@ -135,15 +138,6 @@ def factorize_layer(
     compressed = copy.deepcopy(model)
     _replace_module(compressed, layer_name, replacement)
     return compressed
-
-
-def linear_layer_names(model: nn.Module, include: Callable[[str], bool] | None = None) -> list[str]:
-    """Names of the ``nn.Linear`` layers of ``model``, optionally filtered by ``include``."""
-    return [
-        name
-        for name, module in model.named_modules()
-        if isinstance(module, nn.Linear) and (include is None or include(name))
-    ]
 
 
 def factorize_layers(

@@ -1,12 +1,11 @@
-"""MNIST without a network: verified decompression of the shipped files, the classic
-``DataLoader`` + ``ToTensor()`` path and a fast in-memory path (introduced in 01_train)."""
+"""MNIST without a network (introduced in 01_train): ``load_mnist`` holds a whole split in
+memory as tensors (the fast path), ``mnist_loader`` is the classic ``DataLoader`` +
+``ToTensor()`` path. Both read the files shipped in data/mnist/, checked against their published
+checksums and decompressed once."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import shutil
-import zlib
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,7 +14,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from course_utils.files import write_atomically
+from course_utils.files import unpack_verified
 from course_utils.paths import data_dir
 
 MNIST_FILES = (
@@ -25,127 +24,6 @@ MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 RESTORE_HINT = "restore the shipped copy with `git checkout -- data/mnist/`"
-
-
-class DataIntegrityError(RuntimeError):
-    """A data file is damaged: its checksum is not the published one."""
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def expected_checksums(shipped: Path) -> dict[str, str]:
-    """The pinned SHA-256 of each ``.gz`` file and of its decompressed copy (``SHA256SUMS``)."""
-    sums = {}
-    for line in (shipped / "SHA256SUMS").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            checksum, name = line.split()
-            sums[name] = checksum
-    return sums
-
-
-def _check_shipped_files_exist(shipped: Path) -> None:
-    needed = ["SHA256SUMS", *(f"{name}.gz" for name in MNIST_FILES)]
-    missing = [name for name in needed if not (shipped / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"{shipped} lacks {', '.join(missing)}; the course never downloads MNIST: "
-            f"{RESTORE_HINT}."
-        )
-
-
-def _pinned(checksums: dict[str, str], name: str, shipped: Path) -> str:
-    if name not in checksums:
-        raise DataIntegrityError(
-            f"{shipped / 'SHA256SUMS'} has no checksum for {name}; {RESTORE_HINT}."
-        )
-    return checksums[name]
-
-
-def _decompress(source: Path, target: Path, checksum: str) -> None:
-    found = sha256_of(source)
-    if found != checksum:
-        raise DataIntegrityError(
-            f"{source} has SHA-256 {found}, expected {checksum}: the file is corrupt or "
-            f"truncated; {RESTORE_HINT}."
-        )
-
-    def copy(stream) -> None:
-        try:
-            with gzip.open(source, "rb") as compressed:
-                shutil.copyfileobj(compressed, stream)
-        except (OSError, EOFError, zlib.error) as error:
-            raise DataIntegrityError(
-                f"{source} is damaged and cannot be decompressed ({error}); {RESTORE_HINT}."
-            ) from error
-
-    write_atomically(target, copy)
-
-
-def prepare_mnist(root: Path | None = None) -> Path:
-    """Decompress the shipped MNIST into ``<root>/torchvision/MNIST/raw`` and verify it (01_train).
-
-    Returns the root to hand to ``torchvision.datasets.MNIST``. Every ``.gz`` file is checked
-    against ``SHA256SUMS`` before it is decompressed and every decompressed file after; a
-    mismatch raises :class:`DataIntegrityError` naming the file, both checksums and the fix. A
-    missing shipped file raises ``FileNotFoundError``: nothing is ever downloaded. Existing files
-    are never deleted or overwritten.
-    """
-    root = Path(root) if root is not None else data_dir()
-    shipped = root / "mnist"
-    torchvision_root = root / "torchvision"
-    raw = torchvision_root / "MNIST" / "raw"
-    _check_shipped_files_exist(shipped)
-    checksums = expected_checksums(shipped)
-    for name in MNIST_FILES:
-        target = raw / name
-        made_now = not target.exists()
-        if made_now:
-            archive = shipped / f"{name}.gz"
-            _decompress(archive, target, _pinned(checksums, archive.name, shipped))
-        found, expected = sha256_of(target), _pinned(checksums, name, shipped)
-        if found != expected:
-            if made_now:
-                target.unlink()  # our own copy of a damaged archive: nothing of the user's
-                raise DataIntegrityError(
-                    f"{shipped / (name + '.gz')} decompresses to SHA-256 {found}, expected "
-                    f"{expected}: the file is corrupt or truncated; {RESTORE_HINT}."
-                )
-            raise DataIntegrityError(
-                f"{target} has SHA-256 {found}, expected {expected}: the file is corrupt "
-                f"or truncated. Delete it and it is decompressed again from data/mnist/ (if that "
-                f"copy is damaged too, {RESTORE_HINT}); the loader never replaces files itself."
-            )
-    return torchvision_root
-
-
-def torchvision_mnist(root: Path, train: bool, transform=None):
-    """``torchvision.datasets.MNIST`` over ``root``, never downloading (imported lazily:
-    torchvision is slow)."""
-    from torchvision import datasets
-
-    return datasets.MNIST(str(root), train=train, download=False, transform=transform)
-
-
-def mnist_dataset(train: bool = True):
-    """The classic dataset: PIL images turned into [0, 1] tensors by ``ToTensor()``."""
-    from torchvision import transforms
-
-    return torchvision_mnist(prepare_mnist(), train=train, transform=transforms.ToTensor())
-
-
-def mnist_loader(train: bool = True, batch_size: int = 64, seed: int = 0) -> DataLoader:
-    """The original recipe's loader: training set shuffled (seeded), test set in order."""
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(
-        mnist_dataset(train), batch_size=batch_size, shuffle=train, generator=generator
-    )
 
 
 @dataclass(frozen=True)
@@ -159,6 +37,7 @@ class MnistTensors:
         return len(self.labels)
 
     def to(self, device: torch.device | str) -> MnistTensors:
+        """Both tensors on ``device`` (like ``Tensor.to``: the same tensors if already there)."""
         return MnistTensors(self.images.to(device), self.labels.to(device))
 
     def subset(self, count: int) -> MnistTensors:
@@ -168,19 +47,58 @@ class MnistTensors:
         return MnistTensors(self.images[:count], self.labels[:count])
 
 
-@lru_cache(maxsize=2)
-def _load_split(train: bool) -> MnistTensors:
-    dataset = torchvision_mnist(prepare_mnist(), train=train)
-    images = dataset.data.unsqueeze(1).to(torch.float32).div_(255)
-    return MnistTensors(images, dataset.targets.clone())
-
-
 def load_mnist(train: bool = True, device: torch.device | str = "cpu") -> MnistTensors:
-    """The whole split as tensors (the fast path); same pixels as ``ToTensor()``.
+    """The training (or test) split as tensors; the same pixels as ``ToTensor()``.
 
-    The CPU copy is cached for the process: treat the returned tensors as read-only.
+    Every call returns new tensors, copied from the split read once per process, so an edit in
+    place (``images.sub_(mean)``) never reaches the next call.
     """
-    return _load_split(train).to(device)
+    images, labels = _read_split(train)
+    return MnistTensors(images.to(device, copy=True), labels.to(device, copy=True))
+
+
+@lru_cache(maxsize=2)
+def _read_split(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    folder = mnist_files()  # checked against SHA256SUMS, decompressed on first use
+    prefix = "train" if train else "t10k"
+    images = _read_idx(folder / f"{prefix}-images-idx3-ubyte")  # (N, 28, 28) uint8
+    labels = _read_idx(folder / f"{prefix}-labels-idx1-ubyte")  # (N,) uint8
+    return images.unsqueeze(1).to(torch.float32).div_(255), labels.to(torch.int64)
+
+
+def _read_idx(path: Path) -> torch.Tensor:
+    """An IDX file, MNIST's format: a 4-byte magic number whose last byte is the number of
+    dimensions, one big-endian uint32 per dimension, then the uint8 values."""
+    content = path.read_bytes()
+    dims = content[3]
+    shape = struct.unpack(f">{dims}I", content[4 : 4 + 4 * dims])
+    return torch.frombuffer(bytearray(content[4 + 4 * dims :]), dtype=torch.uint8).reshape(shape)
+
+
+def mnist_files(root: Path | None = None) -> Path:
+    """The folder of the four decompressed MNIST files (``<root>/torchvision/MNIST/raw``, where
+    torchvision looks), made from ``<root>/mnist/`` and verified by ``unpack_verified``."""
+    root = Path(root) if root is not None else data_dir()
+    folder = root / "torchvision" / "MNIST" / "raw"
+    unpack_verified(root / "mnist", MNIST_FILES, folder, RESTORE_HINT)
+    return folder
+
+
+def mnist_dataset(train: bool = True):
+    """The classic dataset: PIL images turned into [0, 1] tensors by ``ToTensor()``
+    (torchvision imported here: it is slow to import)."""
+    from torchvision import datasets, transforms
+
+    root = mnist_files().parents[1]
+    return datasets.MNIST(str(root), train=train, download=False, transform=transforms.ToTensor())
+
+
+def mnist_loader(train: bool = True, batch_size: int = 64, seed: int = 0) -> DataLoader:
+    """The original recipe's loader: training set shuffled (seeded), test set in order."""
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        mnist_dataset(train), batch_size=batch_size, shuffle=train, generator=generator
+    )
 
 
 SHUFFLE_CHUNK_BATCHES = 128

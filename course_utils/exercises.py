@@ -24,7 +24,9 @@ def check(answer: Any, test: Callable[[Any], object]) -> None:
 
     ``answer`` still ``...``, or a test that meets ``NotImplementedError``, means not answered
     yet: a message says what to do and nothing fails. A failing test raises ``AssertionError``
-    with its message. Returns nothing, so a starter cell shows only the message."""
+    with its message; any other exception (a ``StopIteration`` from an answer's ``next``, say)
+    becomes an ``AssertionError`` naming it, without the traceback. Returns nothing, so a
+    starter cell shows only the message."""
     if answer is Ellipsis:
         print(NOT_ANSWERED)
         return
@@ -37,6 +39,12 @@ def check(answer: Any, test: Callable[[Any], object]) -> None:
         detail = f": {failure}" if str(failure) else ""
         raise AssertionError(
             f"Not yet{detail}. Change your answer and run the cell again."
+        ) from None
+    except Exception as error:  # the reader's code crashed: say what it raised, no traceback
+        who = "your function" if callable(answer) else "checking your answer"
+        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise AssertionError(
+            f"Not yet: {who} raised {detail}. Change your answer and run the cell again."
         ) from None
     print(ANSWER_PASSES)
 

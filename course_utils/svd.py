@@ -31,9 +31,6 @@ class Decomposition:
     def folded_factors(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(U_k·diag(S_k), Vh_k)``: the singular values folded into the left factor."""
         check_rank(rank, self.shape)
-        return self._folded(rank)
-
-    def _folded(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.U[:, :rank] * self.singular_values[:rank], self.Vh[:rank, :]
 
     def approximation(self, rank: int) -> torch.Tensor:
@@ -60,7 +57,14 @@ def explained_variance(singular_values: torch.Tensor) -> torch.Tensor:
     """Cumulative explained variance ``cumsum(σ²) / sum(σ²)``; entry k-1 belongs to rank k
     (written out from σ in 03_explained_variance)."""
     energy = singular_values.to(torch.float64) ** 2
-    return torch.cumsum(energy, 0) / energy.sum()
+    total = energy.sum()
+    if not (torch.isfinite(total) and total > 0):
+        raise ValueError(
+            f"the energy Σσ² of these {energy.numel()} singular values is {total.item()}: shares "
+            f"need a finite, non-zero total; an all-zero matrix has no energy to share, and a "
+            f"NaN or infinite σ comes from a diverged training run"
+        )
+    return torch.cumsum(energy, 0) / total
 
 
 def rank_for_variance(singular_values: torch.Tensor, target: float) -> int:

@@ -76,10 +76,8 @@ def test_accounting_rejects_dimensions_that_are_not_positive_integers(rows):
 
 def test_accounting_counts_every_parameter_even_frozen_ones():
     model = SimpleNN()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     model.fc1.requires_grad_(False)
-    assert count_parameters(model) == trainable == 397_510
-    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 397_510 - 392_500
+    assert count_parameters(model) == 397_510
 
 
 def test_rank_for_budget_is_the_largest_rank_within_the_budget():

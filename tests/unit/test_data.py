@@ -11,16 +11,8 @@ import pytest
 import torch
 
 from course_utils import data
-from course_utils.data import (
-    MNIST_FILES,
-    DataIntegrityError,
-    expected_checksums,
-    load_mnist,
-    mnist_dataset,
-    prepare_mnist,
-    sha256_of,
-    shuffled_batches,
-)
+from course_utils.data import MNIST_FILES, load_mnist, mnist_dataset, mnist_files, shuffled_batches
+from course_utils.files import DataIntegrityError, read_checksums, sha256_of
 from course_utils.paths import data_dir
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -30,7 +22,7 @@ FAKE_COUNTS = {"train": 6, "t10k": 4}
 
 def test_shipped_archives_match_their_published_checksums():
     shipped = data_dir() / "mnist"
-    checksums = expected_checksums(shipped)
+    checksums = read_checksums(shipped)
     for name in MNIST_FILES:
         assert sha256_of(shipped / f"{name}.gz") == checksums[f"{name}.gz"], name
 
@@ -93,9 +85,9 @@ def fake(tmp_path, monkeypatch):
         raise AssertionError("the loader tried to download MNIST")
 
     monkeypatch.setattr(MNIST, "download", refuse)
-    data._load_split.cache_clear()
+    data._read_split.cache_clear()
     yield tmp_path, tensors
-    data._load_split.cache_clear()
+    data._read_split.cache_clear()
 
 
 def test_both_paths_give_the_fake_pixels_and_labels(fake):
@@ -115,18 +107,52 @@ def _archive(root: Path, index: int = 0) -> Path:
     return root / "mnist" / f"{MNIST_FILES[index]}.gz"
 
 
-# at byte 100 the flip breaks the deflate stream (zlib: "invalid distance too far back"), at
-# byte 500 only the CRC check notices it
-@pytest.mark.parametrize("position", [100, 500])
-def test_a_flipped_byte_in_an_archive_is_named_with_the_fix(fake, position):
-    root, _ = fake
-    archive = _archive(root)
+def _flip_byte(archive: Path, position: int) -> None:
     content = bytearray(archive.read_bytes())
     content[position] ^= 0xFF
     archive.write_bytes(bytes(content))
-    with pytest.raises(DataIntegrityError, match=r"train-images-idx3-ubyte\.gz.*git checkout"):
-        prepare_mnist(root)
+
+
+def _pin(root: Path, name: str, content: bytes) -> None:
+    """Edit SHA256SUMS so that it pins ``content`` for ``name``."""
+    sums = root / "mnist" / "SHA256SUMS"
+    pinned = read_checksums(root / "mnist")[name]
+    sums.write_text(sums.read_text().replace(pinned, _sha256(content)))
+
+
+def test_a_flipped_byte_in_an_archive_is_named_with_the_fix(fake):
+    root, _ = fake
+    _flip_byte(_archive(root), 100)
+    with pytest.raises(
+        DataIntegrityError, match=r"train-images-idx3-ubyte\.gz has SHA-256.*git checkout"
+    ):
+        mnist_files(root)
     assert not (root / "torchvision" / "MNIST" / "raw" / MNIST_FILES[0]).exists()
+
+
+# with SHA256SUMS edited to match, decompression itself must notice: at byte 100 the flip breaks
+# the deflate stream (zlib: "invalid distance too far back"), at byte 500 only the CRC check does
+@pytest.mark.parametrize("position", [100, 500])
+def test_a_damaged_archive_that_its_checksum_misses_fails_to_decompress(fake, position):
+    root, _ = fake
+    archive = _archive(root)
+    _flip_byte(archive, position)
+    _pin(root, archive.name, archive.read_bytes())
+    with pytest.raises(DataIntegrityError, match=r"idx3-ubyte\.gz is damaged and cannot be decomp"):
+        mnist_files(root)
+    raw = root / "torchvision" / "MNIST" / "raw"
+    assert list(raw.iterdir()) == []  # no half-written file, no temporary left behind
+
+
+def test_an_archive_missing_from_sha256sums_is_named(fake):
+    root, _ = fake
+    sums = root / "mnist" / "SHA256SUMS"
+    kept = [
+        line for line in sums.read_text().splitlines() if "t10k-images-idx3-ubyte.gz" not in line
+    ]
+    sums.write_text("\n".join(kept) + "\n")
+    with pytest.raises(DataIntegrityError, match=r"no checksum for t10k-images-idx3-ubyte\.gz"):
+        mnist_files(root)
 
 
 def test_truncated_archive_is_named_with_both_checksums(fake):
@@ -134,10 +160,10 @@ def test_truncated_archive_is_named_with_both_checksums(fake):
     archive = _archive(root, 3)
     archive.write_bytes(archive.read_bytes()[:30])
     with pytest.raises(DataIntegrityError) as raised:
-        prepare_mnist(root)
+        mnist_files(root)
     message = str(raised.value)
     assert "t10k-labels-idx1-ubyte.gz" in message
-    assert expected_checksums(root / "mnist")["t10k-labels-idx1-ubyte.gz"] in message
+    assert read_checksums(root / "mnist")["t10k-labels-idx1-ubyte.gz"] in message
     assert sha256_of(archive) in message
     assert "git checkout -- data/mnist/" in message
 
@@ -147,11 +173,11 @@ def test_an_archive_of_the_wrong_content_is_caught_after_decompression(fake):
     archive = _archive(root, 3)
     wrong = gzip.compress(b"not the labels", mtime=0)
     archive.write_bytes(wrong)
-    sums = root / "mnist" / "SHA256SUMS"
-    pinned = expected_checksums(root / "mnist")["t10k-labels-idx1-ubyte.gz"]
-    sums.write_text(sums.read_text().replace(pinned, _sha256(wrong)))
+    _pin(root, archive.name, wrong)
     with pytest.raises(DataIntegrityError, match=r"t10k-labels-idx1-ubyte\.gz decompresses to"):
-        prepare_mnist(root)
+        mnist_files(root)
+    raw = root / "torchvision" / "MNIST" / "raw"
+    assert sorted(path.name for path in raw.iterdir()) == sorted(MNIST_FILES[:3])
 
 
 @pytest.mark.parametrize("missing", [f"{MNIST_FILES[2]}.gz", "SHA256SUMS"])
@@ -159,23 +185,23 @@ def test_a_missing_file_is_named_and_nothing_is_downloaded(fake, missing):
     root, _ = fake
     (root / "mnist" / missing).unlink()
     with pytest.raises(FileNotFoundError, match=rf"{missing}.*git checkout -- data/mnist/"):
-        prepare_mnist(root)
+        mnist_files(root)
 
 
 def test_damaged_decompressed_file_is_reported_and_never_replaced(fake):
     root, _ = fake
-    raw = prepare_mnist(root) / "MNIST" / "raw" / MNIST_FILES[1]
+    raw = mnist_files(root) / MNIST_FILES[1]
     raw.write_bytes(b"not mnist")
     with pytest.raises(DataIntegrityError, match=f"{MNIST_FILES[1]} has SHA-256"):
-        prepare_mnist(root)
+        mnist_files(root)
     assert raw.read_bytes() == b"not mnist"
 
 
 def test_verified_files_are_reused(fake):
     root, _ = fake
-    raw = prepare_mnist(root) / "MNIST" / "raw" / MNIST_FILES[3]
+    raw = mnist_files(root) / MNIST_FILES[3]
     stamp = raw.stat().st_mtime_ns
-    prepare_mnist(root)
+    mnist_files(root)
     assert raw.stat().st_mtime_ns == stamp
 
 
@@ -195,3 +221,16 @@ def test_subset_rejects_counts_outside_the_split():
     tensors = data.MnistTensors(torch.zeros(10, 1, 28, 28), torch.zeros(10, dtype=torch.int64))
     with pytest.raises(ValueError, match="between 0 and 10"):
         tensors.subset(11)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_an_in_place_edit_never_reaches_the_next_load(fake, device):
+    # the trap: a cached split handed out twice, so `images.sub_(mean)` in one cell (or `.to()`,
+    # which on the same device returns the same tensors) changes every later load in the kernel
+    first = load_mnist(False) if device is None else load_mnist(False).to(device)
+    pristine_images, pristine_labels = first.images.clone(), first.labels.clone()
+    first.images.sub_(0.5)
+    first.labels.add_(1)
+    again = load_mnist(False)
+    assert torch.equal(again.images, pristine_images)
+    assert torch.equal(again.labels, pristine_labels)

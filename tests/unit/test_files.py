@@ -1,5 +1,8 @@
 """Atomic writes: complete file or the old one, never a half-written file."""
 
+import os
+import stat
+
 import pytest
 
 from course_utils.files import write_atomically, write_text_atomically
@@ -24,6 +27,18 @@ def test_a_failing_write_keeps_the_old_file_and_no_temporary(tmp_path):
         write_atomically(target, explode)
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_new_file_gets_the_usual_mode_and_a_replaced_one_keeps_its_own(tmp_path):
+    old_umask = os.umask(0o027)
+    try:
+        made = write_text_atomically(tmp_path / "new.txt", "x")
+        assert stat.S_IMODE(made.stat().st_mode) == 0o640  # as `open` would make it
+        made.chmod(0o604)
+        write_text_atomically(made, "y")
+        assert stat.S_IMODE(made.stat().st_mode) == 0o604
+    finally:
+        os.umask(old_umask)
 
 
 def test_results_merge_by_notebook(tmp_path, monkeypatch):

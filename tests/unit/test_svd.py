@@ -47,7 +47,7 @@ def test_factors_have_the_shapes_the_original_prints():
     weight = torch.randn(500, 784)
     U, S, Vh = decompose(weight).factors(10)
     assert (tuple(U.shape), tuple(S.shape), tuple(Vh.shape)) == ((500, 10), (10, 10), (10, 784))
-    assert tuple((U @ S @ Vh).shape) == (500, 784)
+    assert torch.allclose(U @ S @ Vh, low_rank_approximation(weight, 10), atol=1e-5)
 
 
 def test_decompose_keeps_float32_and_orders_singular_values():
@@ -65,6 +65,22 @@ def test_explained_variance_uses_squares_grows_and_ends_at_one():
     curve = explained_variance(random_sigma)
     assert torch.all(curve[1:] >= curve[:-1])
     assert curve[-1].item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "sigma",
+    [
+        torch.zeros(5),
+        torch.zeros(0),
+        torch.tensor([1.0, float("nan")]),
+        torch.tensor([float("inf")]),
+    ],
+)
+def test_a_spectrum_without_a_finite_nonzero_energy_is_refused(sigma):
+    with pytest.raises(ValueError, match="finite, non-zero total"):
+        explained_variance(sigma)
+    with pytest.raises(ValueError, match="finite, non-zero total"):
+        rank_for_variance(sigma, 0.9)
 
 
 def test_rank_for_variance_is_the_smallest_rank_reaching_the_target():
