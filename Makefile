@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install course test test-portability lab explorer html bench lint format clean
+.PHONY: install course test test-fast test-portability lab explorer html bench lint format clean
 
 install: $(STAMP)
 
@@ -19,14 +19,28 @@ $(STAMP): pyproject.toml
 course: install
 	$(BIN)/python -m tools.run_course
 
-test: install
-	$(BIN)/python -m pytest
+# Tests run in TEST_WORKERS processes (pytest-xdist; 0 runs them in this one), a whole file or
+# notebook to a worker, the longest first (conftest.py); the slowest 15 are listed at the end.
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+PYTEST := $(BIN)/python -m pytest $(PARALLEL) --durations=15
 
-# The notebooks again on another kernel path (PyTorch without vector instructions), with the base
-# models retrained in a fresh artifacts folder: trained numbers move, and every check must hold.
+test: install
+	$(PYTEST)
+
+# The quick loop between edits: unit tests and the checks of the stored notebooks, no notebook
+# executed, no browser.
+test-fast: install
+	$(PYTEST) -o addopts="-ra -p no:cacheprovider" -p no:nbval -m "not browser" tests
+
+# The notebooks that compute trained numbers again on another kernel path (PyTorch without
+# vector instructions), with the base models retrained in a fresh artifacts folder: trained
+# numbers move, and every check must hold. A notebook without a trained-output cell computes
+# nothing a kernel path can change; `make test` has run it.
 test-portability: install
 	artifacts=$$(mktemp -d) && ATEN_CPU_CAPABILITY=default COURSE_ARTIFACTS_DIR=$$artifacts \
-		$(BIN)/python -m pytest notebooks/; status=$$?; rm -rf $$artifacts; exit $$status
+		$(PYTEST) --trained-notebooks-only notebooks/; status=$$?; rm -rf $$artifacts; \
+		exit $$status
 
 lab: install
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -8,10 +8,10 @@ machine, and every number that comes out of training moves in its last digits. T
 - Outputs that are the same on every machine (shapes, parameter counts, storage numbers, ranks
   chosen by a rule from counts, text) are compared exactly: that is nbval's default.
 - A code cell whose output depends on trained weights, timings, a live widget or the device
-  carries one of
-  the tags in ``UNCOMPARED_TAGS``. nbval still runs it (and every assert in it), but does not
-  compare its output digit by digit. A ``trained-output`` cell must assert its numbers with a
-  tolerance taken from measured spread; tests/test_stored_notebooks.py checks that it does.
+  carries one of the tags in ``UNCOMPARED_TAGS``. nbval still runs it (and every assert in
+  it), but does not compare its output digit by digit. A ``trained-output`` cell must assert
+  its numbers with a tolerance taken from measured spread;
+  tests/notebooks/test_stored_notebooks.py checks that it does.
 
 nbval also skips PNG images and widget views by itself. We also skip, in every cell:
 - application/vnd.plotly.v1+json: interactive figure JSON; the numbers drawn come from training
@@ -23,6 +23,14 @@ regular expressions in tests/notebooks/nbval_sanitize.cfg.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from functools import cache
+from itertools import groupby
+from pathlib import Path
+
+import pytest
+
 UNCOMPARED_MIME_TYPES = ("application/vnd.plotly.v1+json", "text/html")
 
 UNCOMPARED_TAGS = {
@@ -33,6 +41,22 @@ UNCOMPARED_TAGS = {
     "widget-output": "a live widget (slider, progress bar) whose text depends on the session",
     "device-output": "the device the notebook runs on: cpu here, cuda on a reader's GPU",
 }
+
+# The other tags a notebook cell may carry. nbval compares these cells' outputs like any other;
+# the stored-notebook tests and the book read them. A tag in neither list is a typo.
+COMPARED_TAGS = {
+    "exercise": "a starter cell the reader completes (prints the not-answered message)",
+    "solution": "a worked solution, folded in JupyterLab and behind a toggle on the website",
+    "optional": "an aside off the main path: its first cell is a `### Optional: <title>` "
+    "heading; not counted in the reading time, shown as optional on the website",
+}
+
+
+@pytest.fixture(scope="session")
+def cell_tag_rules() -> dict[str, dict[str, str]]:
+    """The cell tags the course knows, with their reasons: ``{"uncompared": ..., "compared":
+    ...}`` (tests/notebooks/test_stored_notebooks.py checks the notebooks against them)."""
+    return {"uncompared": UNCOMPARED_TAGS, "compared": COMPARED_TAGS}
 
 
 def pytest_collectstart(collector) -> None:
@@ -51,6 +75,68 @@ def pytest_itemcollected(item) -> None:
         return
     if isinstance(item, IPyNbCell) and UNCOMPARED_TAGS.keys() & set(cell_tags(item.cell)):
         item.options["check"] = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--trained-notebooks-only",
+        action="store_true",
+        help="run only the notebooks with a trained-output cell: the ones whose checks another "
+        "kernel path can change (make test-portability)",
+    )
+
+
+@cache
+def _notebook(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def trains(path: Path) -> bool:
+    """Whether the notebook has a cell tagged trained-output (numbers from trained weights)."""
+    return any("trained-output" in cell_tags(cell) for cell in _notebook(path)["cells"])
+
+
+def stored_seconds(path: Path) -> float:
+    """How long the notebook took at its last refresh, from the timestamps nbclient keeps in
+    each cell's metadata (60 s when there are none)."""
+    stamps = [
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        for cell in _notebook(path)["cells"]
+        for key, value in cell.get("metadata", {}).get("execution", {}).items()
+        if key in ("iopub.execute_input", "shell.execute_reply")
+    ]
+    return (max(stamps) - min(stamps)).total_seconds() if stamps else 60.0
+
+
+# A test file that drives a browser takes about this long (JupyterLab or the book, Chromium).
+BROWSER_FILE_SECONDS = 60.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--trained-notebooks-only`` leaves out the notebooks without a trained-output cell. In a
+    parallel run (pytest-xdist, ``--dist loadfile --no-loadscope-reorder``) the files go out
+    longest first (notebooks by their stored run time, browser tests next to them), so that no
+    worker starts a two-minute notebook when the others are done."""
+    try:
+        from nbval.plugin import IPyNbCell
+    except ImportError:
+        return
+    if config.getoption("trained_notebooks_only"):
+        kept = [i for i in items if not isinstance(i, IPyNbCell) or trains(i.path)]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+    parallel = hasattr(config, "workerinput") or config.getoption("dist", "no") != "no"
+    if not parallel:  # an xdist worker collects for the scheduler, which keeps its order
+        return
+
+    def seconds(file_items: list[pytest.Item]) -> float:
+        if isinstance(file_items[0], IPyNbCell):
+            return stored_seconds(file_items[0].path)
+        browser = any(item.get_closest_marker("browser") for item in file_items)
+        return BROWSER_FILE_SECONDS if browser else 0.0
+
+    files = [list(group) for _, group in groupby(items, key=lambda item: item.path)]
+    items[:] = [item for group in sorted(files, key=seconds, reverse=True) for item in group]
 
 
 def cell_tags(cell) -> list[str]:

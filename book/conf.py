@@ -39,6 +39,8 @@ exclude_patterns = [
     "tools",
 ]
 templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["course.css"]  # asides tagged `optional` shown as optional (course_book.py)
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # --- notebooks: stored outputs only --------------------------------------------------------

@@ -7,7 +7,13 @@
   toggle); a widget's view becomes its
   stored PNG (a slider's figure) and a short note that it is interactive in a running notebook,
   or only that note when its text is just the widget's repr (``VBox(children=(IntSlider(...``);
-  a figure's title (from its plotly JSON) becomes the alt text of its PNG.
+  a figure's title (from its plotly JSON) becomes the alt text of its PNG. A cell tagged
+  ``optional`` (an aside off the main path) is shown as one: a code cell keeps MyST-NB's
+  ``tag_optional`` class, a markdown cell's text goes into a ``course-optional`` container
+  (its headings stay outside, so they remain the page's sections), and course.css gives both a
+  muted bar on the left.
+- ``mark_optional_headings``: the heading of each aside (``### Optional: <title>``) gets the
+  class ``course-optional-heading``, which course.css labels "Optional".
 - MathJax 2 is copied from the jupyter-server-mathjax package into ``_static/mathjax``, so
   formulas are typeset without the network (conf.py's ``mathjax_path`` points there).
 """
@@ -24,6 +30,10 @@ from typing import Any
 HIDE_INPUT = "hide-input"
 HIDE_CELL = "hide-cell"
 SOLUTION = "solution"
+OPTIONAL = "optional"
+OPTIONAL_CLASS = "course-optional"
+OPTIONAL_HEADING_CLASS = "course-optional-heading"
+ASIDE_TITLE = "Optional:"
 SOLUTION_PROMPTS = {
     "code_prompt_show": "Show the worked solution",
     "code_prompt_hide": "Hide the worked solution",
@@ -76,6 +86,38 @@ def _static_outputs(output: dict[str, Any]) -> list[dict[str, Any]]:
     return [note]
 
 
+def _fenced(text: str) -> str:
+    """``text`` inside a MyST ``container`` directive of class ``course-optional``, fenced with
+    more backticks than any run inside it."""
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{{container}} {OPTIONAL_CLASS}\n{text.strip()}\n{fence}"
+
+
+def optional_markdown(source: str) -> str:
+    """An aside's markdown with its text, between its headings, in ``course-optional``
+    containers; headings (outside code fences) stay where they are, as sections of the page."""
+    parts: list[str] = []
+    chunk: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if "".join(chunk).strip():
+            parts.append(_fenced("\n".join(chunk)))
+        chunk.clear()
+
+    for line in source.splitlines():
+        if re.match(r"^ {0,3}(```|~~~)", line):
+            fenced = not fenced
+        if not fenced and re.match(r"^ {0,3}#{1,6}\s", line):
+            flush()
+            parts.append(line)
+        else:
+            chunk.append(line)
+    flush()
+    return "\n\n".join(parts)
+
+
 def static_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
     """``notebook`` (nbformat JSON as a dict), changed in place as the book shows it: hidden
     inputs and solutions behind toggles, widget views replaced by their figure and a note,
@@ -88,6 +130,10 @@ def static_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
             metadata.setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
         elif metadata.get("jupyter", {}).get("source_hidden"):
             _add_tag(cell, HIDE_INPUT)
+        if cell.get("cell_type") == "markdown" and OPTIONAL in metadata.get("tags", []):
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            cell["source"] = optional_markdown(source)
         if cell.get("cell_type") != "code":
             continue
         outputs = [new for output in cell.get("outputs", []) for new in _static_outputs(output)]
@@ -108,6 +154,17 @@ def _on_source_read(app: Any, docname: str, source: list[str]) -> None:
     source[0] = json.dumps(static_notebook(notebook), ensure_ascii=False)
 
 
+def mark_optional_headings(app: Any, doctree: Any) -> None:
+    """Sphinx ``doctree-read``: the title of every section headed ``Optional: …`` gets the
+    class course.css labels."""
+    from docutils import nodes
+
+    for section in doctree.findall(nodes.section):
+        title = section.next_node(nodes.title)
+        if title is not None and title.astext().startswith(ASIDE_TITLE):
+            title["classes"].append(OPTIONAL_HEADING_CLASS)
+
+
 def mathjax_source() -> Path:
     """The folder holding MathJax.js in the jupyter-server-mathjax package."""
     import jupyter_server_mathjax
@@ -125,5 +182,6 @@ def _copy_mathjax(app: Any, exception: Exception | None) -> None:
 def setup(app: Any) -> dict[str, Any]:
     mathjax_source()  # fail at the start, not after the whole build, when it is missing
     app.connect("source-read", _on_source_read)
+    app.connect("doctree-read", mark_optional_headings)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -21,8 +21,9 @@ from typing import Any
 
 import nbformat
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPOSITORY_ROOT / "build" / "test-artifacts"
+from tests.conftest import ROOT
+
+REPOSITORY_ROOT = ROOT  # the name tests/browser/test_browser.py imports
 
 # Flags known to work for headless Debian Chromium in containers, offline.
 CHROMIUM_FLAGS = [

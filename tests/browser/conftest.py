@@ -1,6 +1,6 @@
 """Browser-test fixtures: one JupyterLab server per session and a fresh page per test, each
 shut down in its teardown whatever the test's outcome. The headless Chromium (``browser``)
-is shared with the book's tests and lives in tests/conftest.py.
+is shared with the book's tests and lives in tests/conftest.py, with ``test_artifacts``.
 
 Without Chromium (or the playwright package) the browser tests skip, unless
 ``COURSE_REQUIRE_BROWSER=1`` (set by .ci/run), which turns that skip into a failure."""
@@ -8,7 +8,6 @@ Without Chromium (or the playwright package) the browser tests skip, unless
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,12 +40,3 @@ def lab_page(browser: Any, jupyter_lab: JupyterLabServer) -> Iterator[Any]:
     finally:
         context.close()
         jupyter_lab.shutdown_kernels()
-
-
-@pytest.fixture(scope="session")
-def test_artifacts() -> Path:
-    """The git-ignored folder for screenshots and other test artifacts."""
-    from browser_support import ARTIFACTS
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS

@@ -14,10 +14,6 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
-import pytest
-
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 # numbers the prose may state without an output that contains them, and why
 NOT_MEASURED = {
@@ -70,9 +66,10 @@ def _output_numbers(paths: list[Path]) -> set[float]:
 
 
 def _sources(path: Path) -> list[Path]:
-    """The notebook itself and every notebook its prose names."""
+    """The notebook itself and every notebook of its folder that its prose names."""
     named = {a or b for a, b in NAMED.findall(_prose(path))}
-    return [path] + [p for p in PATHS if p.name[:2] in named and p != path]
+    others = sorted(path.parent.glob("[0-9][0-9]_*.ipynb"))
+    return [path] + [p for p in others if p.name[:2] in named and p != path]
 
 
 def _matches(quoted: str, numbers: set[float]) -> bool:
@@ -101,11 +98,10 @@ def unsupported_numbers(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
-def test_every_number_in_the_prose_comes_from_an_output(path: Path) -> None:
-    missing = unsupported_numbers(path)
+def test_every_number_in_the_prose_comes_from_an_output(chapter: Path) -> None:
+    missing = unsupported_numbers(chapter)
     assert not missing, (
-        f"{path.name} quotes {missing} in its text, but no stored output of it (or of the "
+        f"{chapter.name} quotes {missing} in its text, but no stored output of it (or of the "
         "notebooks it names) contains them: compute them in a cell, or list a target in "
         "NOT_MEASURED with the reason"
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import html
 import http.server
-import importlib.util
 import json
 import re
 import subprocess
@@ -23,14 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import course_book
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import CHAPTERS, NOTEBOOKS, ROOT
+
 BOOK = ROOT / "book"
-NOTEBOOKS = ROOT / "notebooks"
-STORED = [path.name for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
+STORED = [path.name for path in CHAPTERS]
 HEADING = re.compile(r"^ {0,3}#[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 PAGE_IMAGE = re.compile(r'<img\b[^>]*\ssrc="\.\./_images/([0-9a-f]+\.png)"')
 EXTERNAL = re.compile(
@@ -50,19 +50,6 @@ PIXEL = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA"
     "60e6kgAAAABJRU5ErkJggg=="
 )
-
-
-def _load(name: str, path: Path) -> Any:
-    """Import ``path`` as module ``name`` (book/ and tests/browser/ are not packages)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-course_book = _load("course_book", BOOK / "course_book.py")
 
 
 # sphinx-build (as make html runs it) in a fresh interpreter, with every way nbclient could run
@@ -254,6 +241,27 @@ def test_static_notebook_folds_hidden_and_solution_cells_and_replaces_widget_vie
     assert "".join(kept["data"]["text/plain"]) == "training: 100%"
 
 
+def _aside_notebook() -> nbformat.NotebookNode:
+    """A chapter with an aside: a tagged markdown cell (heading, text, a sub-heading, more
+    text), a tagged code cell, then the main path again."""
+    aside = new_markdown_cell(
+        "### Optional: a side trip\n\nOff the path, with `code` and $x^2$.\n\n"
+        "```python\nfenced = 1\n```\n\n#### A detail\n\nMore of the aside."
+    )
+    code = new_code_cell("aside = 6 * 7\naside", execution_count=1)
+    code.outputs = [new_output("execute_result", {"text/plain": "42"}, execution_count=1)]
+    for cell in (aside, code):
+        cell.metadata["tags"] = ["optional"]
+    cells = [
+        new_markdown_cell("# 03 · An aside\n\n## A section\n\nThe main path starts."),
+        aside,
+        code,
+        new_markdown_cell("## Back on the path\n\nThe main path goes on."),
+    ]
+    python = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    return new_notebook(cells=cells, metadata=python | {"language_info": {"name": "python"}})
+
+
 @pytest.fixture(scope="module")
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A made-up course of two notebooks (written in reverse order) built with book/conf.py."""
@@ -274,6 +282,7 @@ def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = new_notebook(cells=[new_markdown_cell("# 01 · First\n\n$$\\sigma_1$$")])
     nbformat.write(second, source / "notebooks" / "02_second.ipynb")
     nbformat.write(first, source / "notebooks" / "01_first.ipynb")
+    nbformat.write(_aside_notebook(), source / "notebooks" / "03_aside.ipynb")
     (source / "notebooks" / "notes.ipynb").write_text(nbformat.writes(first))  # not a chapter
     output = tmp_path_factory.mktemp("small-book")
     assert build_book(source, output) == ""
@@ -298,6 +307,57 @@ def test_a_solution_cell_is_folded_behind_a_toggle(small_book: Path) -> None:
     assert match, "the solution cell is not behind a toggle"
     assert "answer" in match.group(1) and "42" in match.group(1)
     assert "Show the worked solution" in match.group(1)
+
+
+def _optional_blocks(page: str) -> list[str]:
+    """The contents of the page's ``course-optional`` containers."""
+    return re.findall(
+        r'<div class="course-optional docutils container">(.*?)</div>', page, flags=re.S
+    )
+
+
+def test_an_aside_looks_optional_and_the_main_path_does_not(small_book: Path) -> None:
+    page = (small_book / "notebooks" / "03_aside.html").read_text(encoding="utf-8")
+    heading = re.search(r'<h3 class="([^"]*)">Optional: a side trip', page)
+    assert heading and "course-optional-heading" in heading.group(1).split()
+    blocks = _optional_blocks(page)
+    assert len(blocks) == 2, blocks  # the text before the sub-heading, and after it
+    assert "Off the path" in blocks[0] and "fenced" in blocks[0] and "math" in blocks[0]
+    assert "More of the aside" in blocks[1]
+    assert re.search(r"<h4[^>]*>A detail", page), "the aside's sub-heading stays a heading"
+    code = re.search(r'<div class="cell tag_optional[^"]*">(.*?)</div>\s*</div>', page, re.S)
+    assert code and "aside" in code.group(1)
+    main = page[page.index("The main path goes on") - 300 : page.index("The main path goes on")]
+    assert "course-optional" not in main and "tag_optional" not in main
+    assert "The main path starts" not in "".join(blocks)
+    assert '<link rel="stylesheet" type="text/css" href="../_static/course.css' in page
+    css = (small_book / "_static" / "course.css").read_text(encoding="utf-8")
+    for selector in ("div.course-optional", "div.cell.tag_optional", ".course-optional-heading"):
+        assert selector in css
+
+
+def test_every_optional_cell_of_the_course_is_shown_as_optional(book: dict) -> None:
+    for name in STORED:
+        cells = _stored(book, name).cells
+        page = _page(book, name)
+        optional = [cell for cell in cells if "optional" in cell.metadata.get("tags", [])]
+        code = sum(cell.cell_type == "code" for cell in optional)
+        assert len(re.findall(r'<div class="cell tag_optional\b', page)) == code, name
+        with_text = [
+            cell
+            for cell in optional
+            if cell.cell_type == "markdown"
+            and any(
+                line.strip() and not line.lstrip().startswith("#")
+                for line in cell.source.splitlines()
+            )
+        ]
+        assert len(_optional_blocks(page)) >= len(with_text), name
+        asides = sum(
+            cell.cell_type == "markdown" and cell.source.lstrip().startswith("### Optional:")
+            for cell in optional
+        )
+        assert page.count("course-optional-heading") == asides, name
 
 
 # --- in a browser -----------------------------------------------------------------------------
@@ -416,11 +476,3 @@ def test_the_reader_s_dark_mode_is_followed(dark_page: Any, site: str, test_arti
     assert max(channels) < 80, f"dark mode background is {background}"
     page.locator('img[src*="_images/"]').first.scroll_into_view_if_needed()
     page.screenshot(path=str(test_artifacts / "book-dark.png"))
-
-
-@pytest.fixture(scope="session")
-def test_artifacts() -> Path:
-    """The git-ignored folder for screenshots (as in tests/browser)."""
-    folder = ROOT / "build" / "test-artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -11,11 +11,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_utils.results import record_results
+from tests.conftest import ROOT
 from tools.execute import run_notebook
 from tools.run_course import main, strip_widget_state, summary
 from tools.static_figures import PLOTLY, PNG, add_static_pngs
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_summary_leads_with_the_headline_numbers(tmp_path, monkeypatch):
