@@ -4,10 +4,11 @@
 Truncating an m×n matrix to rank k costs ``k·(m + n)`` numbers and leaves a loss equal to the
 sum of its dropped squared singular values (the output error on calibration inputs when the
 singular values are those of the whitened matrix ``W·L``, the weight error for plain ones).
-Each rank added to a matrix therefore buys a known drop in loss at a known price. The greedy
-rule buys the best drop per parameter first, until the budget is spent. A matrix whose rank
-passes its break-even rank (``k·(m + n) ≥ m·n``) is left dense instead: that is cheaper and
-exact.
+Each rank added to a matrix therefore buys a known drop in loss at a known price. Two
+baselines ignore the loss: one rank for every matrix, or the same share of its own weights for
+every matrix (the literature's uniform baseline). The greedy rule buys the best drop per
+parameter first, until the budget is spent. A matrix whose rank passes its break-even rank
+(``k·(m + n) ≥ m·n``) is left dense instead: that is cheaper and exact.
 """
 
 from __future__ import annotations
@@ -93,6 +94,26 @@ def uniform_allocation(
     if not fitting:
         raise ValueError(f"a budget of {budget:,} numbers does not fit rank 1 everywhere")
     return _summary(ranks_at(max(fitting)), energies, shapes)
+
+
+def equal_ratio_allocation(
+    energies: Mapping[str, torch.Tensor], shapes: Mapping[str, tuple[int, int]], budget: int
+) -> Allocation:
+    """Every matrix keeps the same share ``ρ = budget / Σ m·n`` of its own weights: the largest
+    rank k with ``k·(m + n) ≤ ρ·m·n`` (at least 1); every matrix stays dense when ``ρ ≥ 1``.
+    Below 1 that rank is always under break-even (written out in 12_transformer_budget)."""
+    _check(energies, shapes)
+    ratio = budget / sum(rows * columns for rows, columns in shapes.values())
+    if ratio >= 1:
+        return _summary(dict.fromkeys(shapes, DENSE), energies, shapes)
+    ranks = {
+        name: max(1, int(ratio * rows * columns) // (rows + columns))
+        for name, (rows, columns) in shapes.items()
+    }
+    allocation = _summary(ranks, energies, shapes)
+    if allocation.weights > budget:
+        raise ValueError(f"a budget of {budget:,} numbers does not fit rank 1 everywhere")
+    return allocation
 
 
 def greedy_allocation(

