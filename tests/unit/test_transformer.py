@@ -164,24 +164,15 @@ WORDS = [
 ]
 
 
-# The same tiny BERT configuration is built in test_activation_aware.py; the tests helper is
-# moving both into one shared fixture in tests/conftest.py.
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
+def tiny_model(tmp_path_factory, tiny_bert_config):
     transformers = pytest.importorskip("transformers")
     sentence_transformers = pytest.importorskip("sentence_transformers")
     folder = tmp_path_factory.mktemp("tiny_bert")
     vocabulary = folder / "vocab.txt"
     vocabulary.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
     torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=len(WORDS) + 5,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
+    config = tiny_bert_config(len(WORDS) + 5)
     transformers.BertModel(config).save_pretrained(folder)
     transformers.BertTokenizer(str(vocabulary)).save_pretrained(folder)
     model = sentence_transformers.SentenceTransformer(
