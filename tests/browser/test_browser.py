@@ -43,7 +43,8 @@ from browser_support import (
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
 INTERACTIVE_CALL = re.compile(r"\b(\w*Slider|RankExplorer)\(")
 EXPLORER_NOTEBOOKS = ["04_truncate.ipynb"]
-KEYBOARD_MOVES = (("ArrowRight", 3), ("ArrowLeft", 5))  # up 3 ranks, then down 5
+# up 3 slider stops, down 5, then up 45: past rank 50, where a stop is 5 ranks or more
+KEYBOARD_MOVES = (("ArrowRight", 3), ("ArrowLeft", 5), ("ArrowRight", 45))
 
 
 # --- expected values, computed here with course_utils, independently of the explorer -------
@@ -89,7 +90,7 @@ class Expected:
     marks: list[str]  # the caption under each shown digit
     class_accuracies: list[float]  # percent
     accuracy: float  # percent
-    explained_variance: float  # percent
+    energy: float  # percent
     stored: int
     share: float  # percent of the dense matrix
 
@@ -109,7 +110,7 @@ def expected_at(rank: int) -> Expected:
         marks=marks,
         class_accuracies=per_class,
         accuracy=right.float().mean().item() * 100,
-        explained_variance=variance.item() * 100,
+        energy=variance.item() * 100,
         stored=stored,
         share=stored / 392_000 * 100,
     )
@@ -163,7 +164,7 @@ def _check_shows(widget, rank: int) -> None:
     assert shown["marks"] == expected.marks, "digit predictions"
     assert shown["bars"] == pytest.approx(expected.class_accuracies, abs=0.2), "per class"
     assert shown["kept"] == list(range(1, rank + 1)), "the shaded part of the spectrum"
-    assert f"{expected.explained_variance:.1f}% of the variance" in shown["panels"][2]
+    assert f"{expected.energy:.1f}% of the energy" in shown["panels"][2]
     assert f"{expected.accuracy:.1f}% right" in shown["panels"][3]
     title = shown["title"]
     assert title.startswith(f"Rank {rank}:") and f"{expected.stored:,} numbers" in title
@@ -171,16 +172,19 @@ def _check_shows(widget, rank: int) -> None:
 
 
 def _move_and_check(page, widget, check_errors) -> None:
+    from course_utils.explorer import PRESET_RANKS, slider_ranks
+
     handle = widget.locator(".widget-slider .noUi-handle")
     handle.wait_for(state="visible", timeout=120_000)
     widget.scroll_into_view_if_needed()
     rank = int(widget.locator(".widget-readout").inner_text())
     _check_shows(widget, rank)
+    stops = slider_ranks(500, [*PRESET_RANKS, rank])  # an arrow key moves one stop
     handle.focus()
     for key, presses in KEYBOARD_MOVES:
         for _ in range(presses):
             handle.press(key)
-        rank += presses if key == "ArrowRight" else -presses
+        rank = stops[stops.index(rank) + (presses if key == "ArrowRight" else -presses)]
         try:
             _check_shows(widget, rank)
         except AssertionError:
