@@ -29,10 +29,6 @@ from course_utils.svd import explained_variance
 from course_utils.threads import one_cpu_thread
 
 PRESET_RANKS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
-# The slider's stops: every rank up to 50, where accuracy changes fastest, then steps of 5, 10
-# and 25. Stops are evenly spaced on the track, so it is close to a log scale from rank 50 on
-# and gives the small ranks more room than a log scale would (every one is a key press apart).
-FINE_UP_TO = 50
 SIDE = 28  # pixels per side of an MNIST digit
 GAP = 4  # pixels between two digits in the "what rank k sees" panel
 RIGHT, WRONG = "✓", "✗"
@@ -43,19 +39,6 @@ def default_curve_ranks(max_rank: int) -> list[int]:
     then steps of 5, 10 and 20, and ``max_rank`` itself."""
     steps = [*range(1, 31), *range(35, 101, 5), *range(110, 201, 10), *range(220, max_rank, 20)]
     return sorted({rank for rank in steps if rank < max_rank} | {max_rank})
-
-
-def slider_ranks(max_rank: int, include: Sequence[int] = ()) -> list[int]:
-    """The ranks the slider stops at, increasing: every rank up to 50, then every 5th up to
-    100, every 10th up to 200 and every 25th beyond, ``max_rank`` itself, and the ranks in
-    ``include`` (the presets and the starting rank, so that none of them is skipped)."""
-    steps = [
-        *range(1, FINE_UP_TO + 1),
-        *range(55, 101, 5),
-        *range(110, 201, 10),
-        *range(225, max_rank, 25),
-    ]
-    return sorted({rank for rank in [*steps, *include] if 1 <= rank < max_rank} | {max_rank})
 
 
 @dataclass(frozen=True)
@@ -137,8 +120,6 @@ def _line(x, y, name: str, color: str, dash: str = "solid", **style) -> go.Scatt
 class RankExplorer:
     """A rank slider (with preset ranks) driving one plotly ``FigureWidget`` of four panels.
 
-    The slider stops at :func:`slider_ranks` (every rank up to 50, coarser steps above), so the
-    small ranks, where accuracy changes, get most of the track and an arrow key moves one stop.
     ``view(k)`` computes what any rank ``k`` shows without drawing; ``update(k)`` (what a slider
     move runs) computes it and redraws every panel in one batch update.
     """
@@ -186,10 +167,11 @@ class RankExplorer:
         self.current = self.view(rank)
         self.figure = go.FigureWidget(self._draw(self._build_figure(), self.current))
         presets = [k for k in PRESET_RANKS if k <= self.max_rank]
-        self.slider_ranks = slider_ranks(self.max_rank, [*presets, rank])
-        self.slider = widgets.SelectionSlider(
-            options=self.slider_ranks,
+        self.slider = widgets.IntSlider(
             value=rank,
+            min=1,
+            max=self.max_rank,
+            step=1,
             description="rank k of fc1",
             continuous_update=True,
             layout=widgets.Layout(width="520px"),

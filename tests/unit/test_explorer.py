@@ -1,14 +1,12 @@
 """The rank explorer: each panel shows what course_utils computes for the slider's rank."""
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
 
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
-from course_utils.explorer import PRESET_RANKS, RankExplorer, default_curve_ranks, slider_ranks
+from course_utils.explorer import RankExplorer, default_curve_ranks
 from course_utils.models import SimpleNN
 from course_utils.svd import decompose, explained_variance
 from course_utils.training import train_on_tensors
@@ -91,28 +89,6 @@ def test_the_storage_title_counts_the_three_matrices_and_the_break_even_rank(exp
         assert f"store {stored:,} numbers" in title, title
         assert f"{100 * stored / 392_000:.2f}% of the dense 392,000" in title, title
         assert f"up to rank {break_even}" in title and break_even == 254, title
-
-
-def test_the_slider_gives_the_small_ranks_room(explorer):
-    _, _, explorer = explorer
-    stops = explorer.slider.options
-    assert list(stops) == sorted(set(stops)) and stops[0] == 1 and stops[-1] == 500
-    assert set(range(1, 51)) <= set(stops), "every rank up to 50 is one arrow key apart"
-    assert set(PRESET_RANKS) <= set(stops), "a preset button is a slider position"
-    track = len(stops) - 1  # the stops are evenly spaced on the track
-
-    def position(rank):
-        return stops.index(rank) / track
-
-    # a linear 1-500 slider put rank 18 at 3.4% of the track and rank 50 at 9.8%
-    assert position(18) > 0.2 and position(50) > 0.5, "the small ranks get the room"
-    steps = [later / earlier for earlier, later in itertools.pairwise(stops[49:])]
-    assert max(steps) <= 1.15, "above 50, one key press moves the rank by at most 15%"
-
-
-def test_the_slider_includes_a_starting_rank_between_its_stops():
-    assert 123 not in slider_ranks(500) and 123 in slider_ranks(500, [123])
-    assert slider_ranks(8) == list(range(1, 9)), "a small layer gets every rank"
 
 
 def test_the_curve_ranks_start_at_one_and_end_at_full_rank():
