@@ -46,7 +46,7 @@ class RankView:
     """Everything the explorer shows at one rank (the browser tests check these values)."""
 
     rank: int
-    explained_variance: float
+    energy: float  # share of Σσ² kept by the top ``rank`` directions (03_explained_variance)
     accuracy: float
     class_accuracies: tuple[float, ...]  # share right per class 0..9 at this rank
     digit_labels: tuple[int, ...]
@@ -86,7 +86,7 @@ class RankView:
         return f"Rank {self.rank}: {self.accuracy:.1%} right, error rate {self.error_rate:.1%}"
 
     def spectrum_title(self) -> str:
-        return f"Rank {self.rank} keeps {self.explained_variance:.1%} of the variance"
+        return f"Rank {self.rank} keeps {self.energy:.1%} of the energy"
 
     def classes_title(self) -> str:
         weakest = self.weakest_class
@@ -103,7 +103,7 @@ def _per_class(predictions: torch.Tensor, labels: torch.Tensor, counts: torch.Te
 
 
 def _first(right: torch.Tensor, labels: torch.Tensor, digit: int) -> int:
-    """Index of the first test image of ``digit`` the original gets right (else the first)."""
+    """Index of the first test image of ``digit`` the base model gets right (else the first)."""
     of_digit = labels == digit
     if not bool(of_digit.any()):
         raise ValueError(f"the test data hold no image of the digit {digit}")
@@ -120,7 +120,7 @@ def _line(x, y, name: str, color: str, dash: str = "solid", **style) -> go.Scatt
 class RankExplorer:
     """A rank slider (with preset ranks) driving one plotly ``FigureWidget`` of four panels.
 
-    ``view(k)`` computes what rank ``k`` shows without drawing; ``update(k)`` (what a slider
+    ``view(k)`` computes what any rank ``k`` shows without drawing; ``update(k)`` (what a slider
     move runs) computes it and redraws every panel in one batch update.
     """
 
@@ -150,7 +150,7 @@ class RankExplorer:
             base_predictions = model(test_data.images.to(device)).argmax(1).cpu()
         self.base_accuracy = float((base_predictions == self.labels).float().mean())
         self.base_class_accuracies = _per_class(base_predictions, self.labels, self.class_counts)
-        # one digit of each class: the first of it in the test set that the original gets right
+        # one digit of each class: the first of it in the test set that the base model gets right
         right = base_predictions == self.labels
         self.digit_indices = [_first(right, self.labels, digit) for digit in range(CLASS_COUNT)]
         self.digit_labels = tuple(int(self.labels[i]) for i in self.digit_indices)
@@ -166,6 +166,7 @@ class RankExplorer:
         self._predictions: dict[int, torch.Tensor] = {}
         self.current = self.view(rank)
         self.figure = go.FigureWidget(self._draw(self._build_figure(), self.current))
+        presets = [k for k in PRESET_RANKS if k <= self.max_rank]
         self.slider = widgets.IntSlider(
             value=rank,
             min=1,
@@ -176,7 +177,7 @@ class RankExplorer:
             layout=widgets.Layout(width="520px"),
             style={"description_width": "initial"},
         )
-        self.presets = [self._preset_button(k) for k in PRESET_RANKS if k <= self.max_rank]
+        self.presets = [self._preset_button(k) for k in presets]
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
 
     # --- what a rank shows -------------------------------------------------------------------
@@ -199,7 +200,7 @@ class RankExplorer:
         predictions = self.predictions(rank).long()
         return RankView(
             rank=rank,
-            explained_variance=float(self.cumulative[rank - 1]),
+            energy=float(self.cumulative[rank - 1]),
             accuracy=float((predictions == self.labels).float().mean()),
             class_accuracies=tuple(
                 float(a) for a in _per_class(predictions, self.labels, self.class_counts)
@@ -272,7 +273,7 @@ class RankExplorer:
             go.Bar(
                 x=digits_axis,
                 y=as_float32(self.base_class_accuracies) * 100,
-                name="original",
+                name="base model",
                 marker_color=COLORS["reference"],
                 showlegend=False,
             ),
@@ -292,7 +293,7 @@ class RankExplorer:
         )
         figure.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
         figure.update_xaxes(
-            title_text="digit (grey: original, green: rank k)", dtick=1, row=2, col=1
+            title_text="digit (grey: base model, green: rank k)", dtick=1, row=2, col=1
         )
         figure.update_yaxes(title_text="test accuracy (%)", range=[0, 100], row=2, col=1)
 
@@ -307,9 +308,9 @@ class RankExplorer:
 
         curve_ranks = np.asarray(self.curve_ranks, dtype=np.int32)
         curve = as_float32(self.curve_accuracies) * 100
-        original = [self.base_accuracy * 100] * 2
+        base = [self.base_accuracy * 100] * 2
         figure.add_trace(_line(curve_ranks, curve, "rank-k accuracy", "compressed"), 2, 3)
-        figure.add_trace(_line([1, self.max_rank], original, "original", "reference", "dash"), 2, 3)
+        figure.add_trace(_line([1, self.max_rank], base, "base model", "reference", "dash"), 2, 3)
         marker = {"size": 12, "color": COLORS["warning"]}
         figure.add_trace(
             go.Scatter(x=[1], y=[0.0], mode="markers", marker=marker, name="selected rank"), 2, 3

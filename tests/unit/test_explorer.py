@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.accounting import svd_storage
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
 from course_utils.explorer import RankExplorer, default_curve_ranks
@@ -36,27 +35,38 @@ def test_a_view_holds_the_truncated_models_numbers(explorer):
         assert view.class_accuracies[digit] == pytest.approx(expected, abs=0.02)
     assert view.digit_predictions == tuple(int(predictions[i]) for i in explorer.digit_indices)
     assert view.digit_labels == tuple(range(10))
-    assert view.stored == svd_storage(500, 784, 42) and view.dense == 392_000
+    assert view.stored == 500 * 42 + 42 * 42 + 42 * 784 and view.dense == 500 * 784
     cumulative = explained_variance(decompose(model.fc1.weight.detach()).singular_values)
-    assert view.explained_variance == pytest.approx(cumulative[41].item(), abs=1e-9)
+    assert view.energy == pytest.approx(cumulative[41].item(), abs=1e-9)
 
 
 def test_a_slider_move_redraws_every_panel(explorer):
-    _, _, explorer = explorer
+    model, test, explorer = explorer
     explorer.slider.value = 7
     view, figure = explorer.current, explorer.figure
     assert view.rank == 7
+    with torch.no_grad():
+        predictions = truncate_layer(model, "fc1", 7)(test.images).argmax(1)
+    right = (predictions == test.labels).float()
     marks, bars, kept, marker = (figure.data[i] for i in (2, 4, 6, 9))
-    assert list(marks.text) == view.digit_marks()
-    assert np.allclose(bars.y, np.array(view.class_accuracies) * 100, atol=1e-4)
-    assert list(kept.x) == list(range(1, 8))
-    assert marker.x == (7,) and marker.y[0] == pytest.approx(view.accuracy * 100)
-    assert figure.layout.title.text == view.cost_line()
+    shown = [int(predictions[i]) for i in explorer.digit_indices]
+    assert [mark.split()[0] for mark in marks.text] == [str(p) for p in shown], "digit captions"
+    per_class = [100 * right[test.labels == digit].mean().item() for digit in range(10)]
+    assert np.allclose(bars.y, per_class, atol=2 / 0.6), "per-class bars"  # ≤ 2 of ~60 images
+    assert list(kept.x) == list(range(1, 8)), "the shaded part of the spectrum"
+    accuracy = 100 * right.mean().item()
+    assert marker.x == (7,) and marker.y[0] == pytest.approx(accuracy, abs=0.4), "marker"
+    title = figure.layout.title.text
+    assert title.startswith("Rank 7:") and f"{7 * (500 + 784 + 7):,} numbers" in title, title
     texts = [annotation.text for annotation in figure.layout.annotations]
-    assert texts[1:] == [view.classes_title(), view.spectrum_title(), view.accuracy_title()]
+    energy = explained_variance(decompose(model.fc1.weight.detach()).singular_values)[6]
+    assert f"keeps {energy:.1%} of the energy" in texts[2], texts[2]
+    assert texts[3].startswith("Rank 7: ") and "right" in texts[3], texts[3]
     projected = explorer.projected_digits(7)
     rows = figure.data[1].z
-    assert np.allclose(np.asarray(rows)[:, :28], projected[0].reshape(28, 28), atol=1e-3)
+    assert np.allclose(np.asarray(rows)[:, :28], projected[0].reshape(28, 28), atol=1e-3), (
+        "the first shown digit is not drawn through rank 7"
+    )
 
 
 def test_the_projection_is_onto_the_top_right_singular_vectors(explorer):
@@ -69,9 +79,22 @@ def test_the_projection_is_onto_the_top_right_singular_vectors(explorer):
     assert np.linalg.norm(full) <= np.linalg.norm(explorer.digit_pixels[3]) + 1e-4
 
 
-def test_cost_line_and_break_even():
-    assert svd_storage(500, 784, 254) < 392_000 <= svd_storage(500, 784, 255)
-    assert default_curve_ranks(500)[:3] == [1, 2, 3] and default_curve_ranks(500)[-1] == 500
+def test_the_storage_title_counts_the_three_matrices_and_the_break_even_rank(explorer):
+    _, _, explorer = explorer
+    # counted here from the shapes: U_k 500×k, diag(S_k) k×k, V_kᵀ k×784
+    break_even = max(k for k in range(1, 501) if 500 * k + k * k + k * 784 < 500 * 784)
+    for rank in (1, 10, 254, 255, 500):
+        stored = 500 * rank + rank * rank + rank * 784
+        title = explorer.view(rank).cost_line()
+        assert f"store {stored:,} numbers" in title, title
+        assert f"{100 * stored / 392_000:.2f}% of the dense 392,000" in title, title
+        assert f"up to rank {break_even}" in title and break_even == 254, title
+
+
+def test_the_curve_ranks_start_at_one_and_end_at_full_rank():
+    ranks = default_curve_ranks(500)
+    assert ranks[:3] == [1, 2, 3] and ranks[-1] == 500, ranks
+    assert ranks == sorted(set(ranks)), "ranks must increase"
 
 
 def test_a_bad_rank_is_refused_with_the_range(explorer):
@@ -97,5 +120,5 @@ def test_the_explorer_shows_as_a_widget_with_its_figure_beside_it(explorer):
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     figure = bundle["application/vnd.plotly.v1+json"]
-    assert figure["layout"]["title"]["text"] == explorer.view(10).cost_line()
-    assert figure["data"][-1]["x"] == [10]
+    assert figure["layout"]["title"]["text"].startswith("Rank 10: "), "the figure shows rank 10"
+    assert figure["data"][-1]["x"] == [10], "the accuracy marker sits at rank 10"
