@@ -9,6 +9,7 @@ Every number comes from :class:`~course_utils.rank_sweep.RankSweep` and
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,16 @@ from course_utils.svd import explained_variance
 from course_utils.threads import one_cpu_thread
 
 PRESET_RANKS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+
+def slider_stops(max_rank: int) -> list[int]:
+    """The ranks the slider stops at: every rank up to 50, where accuracy changes fastest, then
+    every 5th to 100, every 10th to 200, every 25th beyond, and ``max_rank`` itself. Half the
+    track is ranks 1-50, so small ranks get room and an arrow key moves one stop."""
+    stops = [*range(1, 51), *range(55, 101, 5), *range(110, 201, 10), *range(225, max_rank, 25)]
+    return sorted({stop for stop in stops if stop < max_rank} | {max_rank})
+
+
 SIDE = 28  # pixels per side of an MNIST digit
 GAP = 4  # pixels between two digits in the "what rank k sees" panel
 RIGHT, WRONG = "✓", "✗"
@@ -167,18 +178,20 @@ class RankExplorer:
         self.current = self.view(rank)
         self.figure = go.FigureWidget(self._draw(self._build_figure(), self.current))
         presets = [k for k in PRESET_RANKS if k <= self.max_rank]
+        self.stops = slider_stops(self.max_rank)
+        # the slider moves over stop positions; the label beside it shows the rank
         self.slider = widgets.IntSlider(
-            value=rank,
-            min=1,
-            max=self.max_rank,
+            value=bisect.bisect_right(self.stops, rank) - 1,  # the last stop at or below rank
+            min=0,
+            max=len(self.stops) - 1,
             step=1,
-            description="rank k of fc1",
+            readout=False,
             continuous_update=True,
             layout=widgets.Layout(width="520px"),
-            style={"description_width": "initial"},
         )
+        self.rank_label = widgets.Label(f"rank k of fc1 = {rank}")
         self.presets = [self._preset_button(k) for k in presets]
-        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        self.slider.observe(lambda change: self._moved(change["new"]), names="value")
 
     # --- what a rank shows -------------------------------------------------------------------
 
@@ -337,6 +350,7 @@ class RankExplorer:
             with self.figure.batch_update():
                 self._draw(self.figure, view)
         self.current = view
+        self.rank_label.value = f"rank k of fc1 = {rank}"
         return view
 
     def _draw(self, figure: go.Figure, view: RankView) -> go.Figure:
@@ -362,14 +376,40 @@ class RankExplorer:
         figure.layout.title.text = view.cost_line()
         return figure
 
+    @property
+    def rank(self) -> int:
+        """The rank the panels show."""
+        return self.current.rank
+
+    @rank.setter
+    def rank(self, rank: int) -> None:
+        """Move the slider to ``rank`` (one of ``self.stops``), which redraws every panel."""
+        position = self._stop_index(rank)
+        if self.slider.value == position:  # no move, no callback: draw it here
+            self.update(rank)
+        self.slider.value = position
+
+    def _stop_index(self, rank: int) -> int:
+        if rank not in self.stops:
+            raise ValueError(
+                f"rank {rank} is not a stop of the slider (every rank up to 50, then "
+                f"{', '.join(map(str, self.stops[50:53]))}, ...); show it with update({rank})"
+            )
+        return self.stops.index(rank)
+
+    def _moved(self, position: int) -> None:
+        self.update(self.stops[position])
+
     def _preset_button(self, rank: int) -> widgets.Button:
         button = widgets.Button(description=str(rank), layout=widgets.Layout(width="auto"))
-        button.on_click(lambda _: setattr(self.slider, "value", rank))
+        button.on_click(lambda _: setattr(self, "rank", rank))
         return button
 
     @property
     def widget(self) -> widgets.VBox:
-        controls = widgets.HBox([self.slider, widgets.Label("jump to:"), *self.presets])
+        controls = widgets.HBox(
+            [self.slider, self.rank_label, widgets.Label("jump to:"), *self.presets]
+        )
         return widgets.VBox([controls, self.figure])
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:

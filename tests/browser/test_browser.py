@@ -43,7 +43,7 @@ from browser_support import (
 NOTEBOOKS = REPOSITORY_ROOT / "notebooks"
 INTERACTIVE_CALL = re.compile(r"\b(\w*Slider|RankExplorer)\(")
 EXPLORER_NOTEBOOKS = ["04_truncate.ipynb"]
-KEYBOARD_MOVES = (("ArrowRight", 3), ("ArrowLeft", 5))  # up 3 ranks, then down 5
+KEYBOARD_MOVES = (("ArrowRight", 3), ("ArrowLeft", 5))  # up 3 stops, then down 5
 
 
 # --- expected values, computed here with course_utils, independently of the explorer -------
@@ -153,7 +153,7 @@ def _check_shows(widget, rank: int) -> None:
     """Every panel of ``widget`` shows the values course_utils computes for ``rank``."""
     from playwright.sync_api import expect
 
-    expect(widget.locator(".widget-readout")).to_have_text(str(rank), timeout=60_000)
+    expect(_rank_label(widget)).to_have_text(f"rank k of fc1 = {rank}", timeout=60_000)
     plot = widget.locator(".js-plotly-plot")
     deadline = time.monotonic() + 180  # a busy machine can take long to send the first figure
     shown = plot.evaluate(PANELS_JS)
@@ -174,17 +174,31 @@ def _check_shows(widget, rank: int) -> None:
     assert f"{expected.share:.2f}% of the dense 392,000" in title and "up to rank 254" in title
 
 
+def _rank_label(widget):
+    """The label beside the slider that names the rank shown ("rank k of fc1 = 10")."""
+    return widget.locator(".widget-label", has_text="rank k of fc1 =")
+
+
+def _shown_rank(widget) -> int:
+    return int(_rank_label(widget).inner_text().rsplit("=", 1)[1])
+
+
 def _move_and_check(page, widget, check_errors) -> None:
+    from course_utils.explorer import slider_stops
+
     handle = widget.locator(".widget-slider .noUi-handle")
     handle.wait_for(state="visible", timeout=120_000)
     widget.scroll_into_view_if_needed()
-    rank = int(widget.locator(".widget-readout").inner_text())
+    stops = slider_stops(500)
+    rank = _shown_rank(widget)
     _check_shows(widget, rank)
     handle.focus()
     for key, presses in KEYBOARD_MOVES:
         for _ in range(presses):
             handle.press(key)
-        rank += presses if key == "ArrowRight" else -presses
+        # one key press moves the slider one stop
+        position = stops.index(rank) + (presses if key == "ArrowRight" else -presses)
+        rank = stops[position]
         try:
             _check_shows(widget, rank)
         except AssertionError:
@@ -299,7 +313,7 @@ def test_explorer_page_serves_and_moves(
         text = page.locator("body").inner_text()
         assert "What a rank-k layer keeps" in text
         assert "RankExplorer(" not in text and "import" not in text, "code is shown"
-        assert widget.locator(".widget-readout").inner_text() == "10"
+        assert _shown_rank(widget) == 10
         _move_and_check(page, widget, check_no_errors)
     finally:
         if widget.count():

@@ -6,18 +6,13 @@ import torch
 
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
-from course_utils.explorer import RankExplorer, default_curve_ranks
-from course_utils.models import SimpleNN
+from course_utils.explorer import PRESET_RANKS, RankExplorer, default_curve_ranks, slider_stops
 from course_utils.svd import decompose, explained_variance
-from course_utils.training import train_on_tensors
 
 
 @pytest.fixture(scope="module")
-def explorer():
-    torch.manual_seed(0)
-    model = SimpleNN()
-    train_on_tensors(model, load_mnist(True).subset(3_200), progress=False)
-    model.eval()
+def explorer(trained_run):
+    model = trained_run(hidden_dim=500, samples=3_200).model.eval()
     test = load_mnist(False).subset(600)
     return model, test, RankExplorer(model, test, rank=10, curve_ranks=[1, 10, 100, 500])
 
@@ -40,9 +35,27 @@ def test_a_view_holds_the_truncated_models_numbers(explorer):
     assert view.energy == pytest.approx(cumulative[41].item(), abs=1e-9)
 
 
+def test_slider_stops_give_the_small_ranks_room():
+    stops = slider_stops(500)
+    assert stops[:50] == list(range(1, 51)) and stops[-1] == 500
+    assert all(rank in stops for rank in PRESET_RANKS)
+    assert stops.index(18) / (len(stops) - 1) > 0.15, "rank 18 must not sit at the left edge"
+    assert stops.index(50) / (len(stops) - 1) >= 0.5, "ranks 1-50 take half of the track"
+    assert slider_stops(64)[-1] == 64 and slider_stops(30) == list(range(1, 31))
+
+
+def test_one_slider_step_moves_one_stop_and_a_rank_between_stops_is_refused(explorer):
+    _, _, explorer = explorer
+    explorer.rank = 10
+    explorer.slider.value += 1
+    assert explorer.rank == 11 and explorer.rank_label.value.endswith("= 11")
+    with pytest.raises(ValueError, match="not a stop of the slider"):
+        explorer.rank = 497 if explorer.max_rank == 500 else explorer.max_rank + 1
+
+
 def test_a_slider_move_redraws_every_panel(explorer):
     model, test, explorer = explorer
-    explorer.slider.value = 7
+    explorer.rank = 7
     view, figure = explorer.current, explorer.figure
     assert view.rank == 7
     with torch.no_grad():
