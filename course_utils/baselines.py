@@ -1,6 +1,7 @@
 """The baselines a compressed model has to beat at the same parameter budget: magnitude pruning of
 one linear layer to a given number of non-zero weights (with ``torch.nn.utils.prune``), and small
-networks of the same size trained from scratch (introduced in 07_is_it_worth_it)."""
+networks of the same size trained from scratch, for one epoch or until their held-out accuracy
+levels off (introduced in 07_is_it_worth_it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from torch import nn
 from torch.nn.utils import prune
 
 from course_utils.compress import FactorizedLinear, linear_layer
+from course_utils.data import MnistTensors, shuffled_batches
 from course_utils.models import CLASS_COUNT, IMAGE_PIXELS, SimpleNN
+from course_utils.training import accuracy, train
 
 
 def _pruned_layers(model: nn.Module) -> list[tuple[nn.Module, str]]:
@@ -90,20 +93,45 @@ def mlp_parameters(hidden_dim: int) -> int:
     return (IMAGE_PIXELS + 1) * hidden_dim + (hidden_dim + 1) * CLASS_COUNT
 
 
-def hidden_dim_for_budget(parameters: int) -> int:
-    """The widest hidden layer ``h`` for which 784→h→10 has at most ``parameters`` parameters."""
+def same_size_mlp(parameters: int) -> SimpleNN:
+    """A freshly initialised 784→h→10 ``SimpleNN`` with at most ``parameters`` parameters (the
+    widest such ``h``); seed torch before calling it for a reproducible start."""
     hidden_dim = (parameters - CLASS_COUNT) // (IMAGE_PIXELS + 1 + CLASS_COUNT)
     if hidden_dim < 1:
         raise ValueError(
             f"a 784→h→10 network needs at least {mlp_parameters(1)} parameters, got {parameters}"
         )
-    return hidden_dim
+    return SimpleNN(hidden_dim)
 
 
-def same_size_mlp(parameters: int) -> SimpleNN:
-    """A freshly initialised 784→h→10 ``SimpleNN`` with at most ``parameters`` parameters (the
-    widest such ``h``); seed torch before calling it for a reproducible start."""
-    return SimpleNN(hidden_dim_for_budget(parameters))
+def train_tracking_accuracy(
+    model: nn.Module,
+    data: MnistTensors,
+    held_out: MnistTensors,
+    *,
+    epochs: int,
+    seed: int = 0,
+) -> list[float]:
+    """Train ``model`` in place exactly as ``train_on_tensors(model, data, epochs=epochs,
+    seed=seed)`` does (one Adam optimizer, one seeded shuffle per epoch), and return the accuracy
+    on ``held_out`` after each epoch, to see where training reaches a plateau (07_is_it_worth_it).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs}")
+    device = next(model.parameters()).device
+    data, held_out = data.to(device), held_out.to(device)
+    accuracies: list[float] = []
+
+    def batches_with_checkpoints():
+        for epoch in range(epochs):
+            if epoch:
+                accuracies.append(accuracy(model, held_out))
+                model.train()  # accuracy() switched it to evaluation mode
+            yield from shuffled_batches(data, 64, seed=seed + epoch)
+
+    train(model, batches_with_checkpoints(), progress=False)
+    accuracies.append(accuracy(model, held_out))
+    return accuracies
 
 
 def bottleneck_mlp(rank: int, hidden_dim: int = 500) -> SimpleNN:

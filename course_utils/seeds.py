@@ -4,11 +4,18 @@ can be told from noise (introduced in 07_is_it_worth_it). Plain Python: no panda
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import torch
+
+from course_utils.files import write_text_atomically
+from course_utils.paths import artifacts_dir
 
 Row = dict[str, Any]
 SPREAD_COLUMNS = ("count", "mean", "std", "min", "max")
@@ -35,6 +42,49 @@ def run_seeds(
             if "seed" in record and record["seed"] != seed:
                 raise ValueError(f"a row for seed {seed} says seed={record['seed']!r}")
             rows.append({"seed": seed, **record})
+    return rows
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """A short hash of every tensor in ``model``'s state dict: two models get the same
+    fingerprint only if their weights are bit-identical (a cache key for results computed from a
+    trained model, 07_is_it_worth_it)."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_rows(
+    name: str,
+    settings: Mapping[str, Any],
+    compute: Callable[[], Iterable[Mapping[str, Any]]],
+    *,
+    refresh: bool = False,
+) -> list[Row]:
+    """The rows ``compute()`` returns, computed once and then read back from the artifacts folder
+    (07_is_it_worth_it caches its small trained models' results this way, as 01_train caches the
+    base model).
+
+    ``settings`` must hold everything that decides the rows (seeds, ranks, sample counts, the
+    fingerprint of a base model, ...); the torch version is added. The file is named after
+    ``name`` and a hash of the settings, and a file whose stored settings differ is recomputed,
+    never used. Pass ``refresh=True`` after changing how the rows are computed.
+    """
+    key = {**settings, "torch": str(torch.__version__)}
+    text = json.dumps(key, sort_keys=True)
+    path = artifacts_dir() / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    if path.exists() and not refresh:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            stored = {}
+        if isinstance(stored, dict) and stored.get("settings") == json.loads(text):
+            return [dict(row) for row in stored["rows"]]
+    rows = [dict(row) for row in compute()]
+    payload = {"settings": json.loads(text), "rows": rows}
+    write_text_atomically(path, json.dumps(payload, indent=1))
     return rows
 
 

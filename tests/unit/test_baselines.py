@@ -8,17 +8,17 @@ import torch
 from course_utils.accounting import count_parameters
 from course_utils.baselines import (
     bottleneck_mlp,
-    hidden_dim_for_budget,
     make_pruning_permanent,
     mlp_parameters,
     nonzero_weights,
     prune_to_nonzeros,
     same_size_mlp,
+    train_tracking_accuracy,
 )
 from course_utils.compress import FactorizedLinear, factorize_layer
 from course_utils.data import MnistTensors
 from course_utils.models import SimpleNN
-from course_utils.training import fine_tune
+from course_utils.training import fine_tune, train_on_tensors
 
 
 @pytest.fixture
@@ -103,12 +103,11 @@ def test_same_size_mlp_is_the_widest_that_fits(budget):
     model = same_size_mlp(budget)
     assert count_parameters(model) <= budget
     assert mlp_parameters(model.hidden_dim + 1) > budget
-    assert model.hidden_dim == hidden_dim_for_budget(budget)
 
 
 def test_too_small_a_budget_is_refused():
     with pytest.raises(ValueError, match="at least 805"):
-        hidden_dim_for_budget(804)
+        same_size_mlp(804)
 
 
 @pytest.mark.parametrize("rank", [1, 10, 153])
@@ -132,3 +131,17 @@ def test_bottleneck_mlp_starts_from_random_weights():
     again = bottleneck_mlp(10)
     assert not torch.equal(first.fc1.project.weight, second.fc1.project.weight)
     assert torch.equal(first.fc1.project.weight, again.fc1.project.weight)
+
+
+def test_tracking_accuracy_trains_exactly_like_train_on_tensors(random_digits):
+    torch.manual_seed(3)
+    tracked = same_size_mlp(20_000)
+    reference = copy.deepcopy(tracked)
+    held_out = MnistTensors(random_digits.images[:100], random_digits.labels[:100])
+    accuracies = train_tracking_accuracy(tracked, random_digits, held_out, epochs=3, seed=5)
+    train_on_tensors(reference, random_digits, epochs=3, seed=5, progress=False)
+    for name, value in reference.state_dict().items():
+        assert torch.equal(tracked.state_dict()[name], value), f"{name} differs"
+    assert len(accuracies) == 3 and all(0 <= value <= 1 for value in accuracies)
+    with pytest.raises(ValueError, match="positive"):
+        train_tracking_accuracy(tracked, random_digits, held_out, epochs=0)

@@ -3,15 +3,19 @@
 import math
 
 import pytest
+import torch
 
+from course_utils.models import SimpleNN
 from course_utils.seeds import (
     Spread,
+    cached_rows,
     markdown_table,
     run_seeds,
     select,
     spread,
     spread_of,
     summarize,
+    weights_fingerprint,
 )
 
 
@@ -133,3 +137,45 @@ def test_interval_needs_two_to_ten_values():
         spread([1.0]).interval()
     with pytest.raises(ValueError, match="tabulated"):
         spread(range(11)).interval()
+
+
+def test_cached_rows_computes_once_per_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(tmp_path))
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return [{"method": "svd", "accuracy": value}]
+
+    assert cached_rows("grid", {"seed": 0}, lambda: compute(0.5)) == [
+        {"method": "svd", "accuracy": 0.5}
+    ]
+    assert cached_rows("grid", {"seed": 0}, lambda: compute(0.9))[0]["accuracy"] == 0.5
+    assert calls == [0.5], "the second call should read the file"
+    assert cached_rows("grid", {"seed": 1}, lambda: compute(0.7))[0]["accuracy"] == 0.7
+    assert cached_rows("grid", {"seed": 0}, lambda: compute(0.8), refresh=True)[0][
+        "accuracy"
+    ] == pytest.approx(0.8)
+    assert calls == [0.5, 0.7, 0.8]
+
+
+def test_cached_rows_never_uses_a_file_with_other_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_ARTIFACTS_DIR", str(tmp_path))
+    cached_rows("grid", {"seed": 0}, lambda: [{"x": 1}])
+    (path,) = tmp_path.glob("grid-*.json")
+    stored = path.read_text(encoding="utf-8")
+    path.write_text(stored.replace('"seed": 0', '"seed": 9'), encoding="utf-8")
+    assert cached_rows("grid", {"seed": 0}, lambda: [{"x": 2}]) == [{"x": 2}]
+    path.write_text("{not json", encoding="utf-8")
+    assert cached_rows("grid", {"seed": 0}, lambda: [{"x": 3}]) == [{"x": 3}]
+
+
+def test_weights_fingerprint_changes_with_any_weight():
+    torch.manual_seed(0)
+    model = SimpleNN(4)
+    same = SimpleNN(4)
+    same.load_state_dict(model.state_dict())
+    assert weights_fingerprint(model) == weights_fingerprint(same)
+    with torch.no_grad():
+        same.fc2.bias[0] += 1e-7
+    assert weights_fingerprint(model) != weights_fingerprint(same)
