@@ -10,6 +10,9 @@ measured on a calibration set. Two published ways to use ``C``:
 - whitening (the idea of SVD-LLM, Wang et al. 2024): write ``C = L Lᵀ`` (Cholesky), truncate
   the SVD of ``W L`` and map back with ``L⁻¹``. This is the best rank-k choice for that output
   error, just as plain truncation is the best for the weight error (Eckart–Young);
+- centred whitening: the same with the covariance ``C − μμᵀ`` (μ = E[x]) in place of ``C``, and
+  the mean's share of what is dropped, ``(W − W')μ``, folded into the layer's bias. The best
+  rank-k weight and bias together; the uncentred version spends its first direction on μ;
 - scaling (the idea of ASVD, Yuan et al. 2023): multiply each input column of ``W`` by
   ``mean|x_j|^α`` before the SVD and divide it out afterwards; cheaper, but only diagonal.
 """
@@ -25,12 +28,9 @@ from torch import nn
 
 from course_utils.checks import check_matrix, check_rank
 from course_utils.compress import FactorizedLinear, factorize_layers, linear_layer
-from course_utils.data import MnistTensors
-from course_utils.models import SimpleNN
 from course_utils.svd import decompose, explained_variance
-from course_utils.threads import one_cpu_thread
 
-METHODS = ("plain", "whiten", "scale")
+METHODS = ("plain", "whiten", "centred", "scale")
 
 
 @dataclass
@@ -39,11 +39,13 @@ class InputStatistics:
 
     features: int
     gram: torch.Tensor = field(init=False)  # Σ x xᵀ, (features, features)
+    total: torch.Tensor = field(init=False)  # Σ x, (features,)
     absolute_sum: torch.Tensor = field(init=False)  # Σ |x|, (features,)
     count: int = 0  # how many vectors (tokens) were added
 
     def __post_init__(self) -> None:
         self.gram = torch.zeros(self.features, self.features, dtype=torch.float64)
+        self.total = torch.zeros(self.features, dtype=torch.float64)
         self.absolute_sum = torch.zeros(self.features, dtype=torch.float64)
 
     def add(self, inputs: torch.Tensor) -> None:
@@ -55,6 +57,7 @@ class InputStatistics:
         vectors = inputs.detach().float()
         # float32 product per batch (fast), float64 running sum (no drift over many batches)
         self.gram += (vectors.T @ vectors).cpu().to(torch.float64)
+        self.total += vectors.sum(0).cpu().to(torch.float64)
         self.absolute_sum += vectors.abs().sum(0).cpu().to(torch.float64)
         self.count += vectors.shape[0]
 
@@ -63,6 +66,17 @@ class InputStatistics:
         if self.count == 0:
             raise ValueError("no inputs were added, so there are no statistics yet")
         return self.gram / self.count
+
+    def mean(self) -> torch.Tensor:
+        """``μ = E[x]`` over every vector added, float64."""
+        if self.count == 0:
+            raise ValueError("no inputs were added, so there are no statistics yet")
+        return self.total / self.count
+
+    def covariance(self) -> torch.Tensor:
+        """``C − μμᵀ = E[(x − μ)(x − μ)ᵀ]``, float64 (written out in 10_activation_aware)."""
+        mean = self.mean()
+        return self.second_moment() - torch.outer(mean, mean)
 
     def mean_absolute(self) -> torch.Tensor:
         """``E|x_j|`` for every input feature j, float64."""
@@ -110,12 +124,15 @@ def collect_input_statistics(
     return statistics
 
 
-def whitening_factor(statistics: InputStatistics, damping: float = 1e-5) -> torch.Tensor:
-    """Lower-triangular ``L`` with ``L Lᵀ = C + δ·mean(diag C)·I`` (float64).
+def whitening_factor(
+    statistics: InputStatistics, damping: float = 1e-5, centred: bool = False
+) -> torch.Tensor:
+    """Lower-triangular ``L`` with ``L Lᵀ = C + δ·mean(diag C)·I`` (float64); with ``centred``,
+    the covariance ``C − μμᵀ`` in place of ``C``.
 
     The small ridge ``δ`` keeps ``L`` invertible when some input directions never occur.
     """
-    moment = statistics.second_moment()
+    moment = statistics.covariance() if centred else statistics.second_moment()
     ridge = damping * moment.diagonal().mean().clamp_min(torch.finfo(torch.float64).tiny)
     return torch.linalg.cholesky(moment + ridge * torch.eye(len(moment), dtype=moment.dtype))
 
@@ -126,21 +143,29 @@ class RankedFactors:
 
     ``left[:, :k] @ right[:k]`` is the method's rank-k choice, so every rank comes from one SVD.
     ``singular_values`` belong to the matrix that was decomposed (W, W·L or W·diag(s)): their
-    explained variance is what rank k keeps, measured the method's way.
+    explained variance (the energy) is what rank k keeps, measured the method's way.
+    ``input_mean`` is μ for the centred method (None otherwise): its rank-k layer computes
+    ``left_k (right_k x) + b + bias_shift(k)``.
     """
 
     left: torch.Tensor  # (out, r)
     right: torch.Tensor  # (r, in)
     singular_values: torch.Tensor  # (r,), float64
     method: str
+    input_mean: torch.Tensor | None = None  # (in,), the centred method's μ
 
     def truncated(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The rank-``rank`` factors (out×rank, rank×in)."""
         check_rank(rank, (self.left.shape[0], self.right.shape[1]))
-        return self._truncated(rank)
-
-    def _truncated(self, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.left[:, :rank].contiguous(), self.right[:rank].contiguous()
+
+    def bias_shift(self, rank: int) -> torch.Tensor:
+        """What the rank-``rank`` layer adds to the bias: ``(W − W_k) μ``, the mean input's share
+        of the dropped directions, for the centred method; zeros for the others."""
+        check_rank(rank, (self.left.shape[0], self.right.shape[1]))
+        if self.input_mean is None:
+            return torch.zeros_like(self.left[:, 0])
+        return self.left[:, rank:] @ (self.right[rank:] @ self.input_mean)
 
     def explained_variance(self) -> torch.Tensor:
         """``cumsum(σ²)/sum(σ²)`` of the decomposed matrix; entry k-1 belongs to rank k."""
@@ -174,17 +199,18 @@ def ranked_factors(
     """One SVD, all ranks. ``method``: "plain" (SVD of the weight), "whiten" (SVD of ``W L``,
     then ``L⁻¹`` folded into the right factor) or "scale" (SVD of ``W diag(s)`` with
     ``s = mean|x|^alpha``, then ``diag(1/s)``). The last two need ``statistics`` of the layer's
-    inputs. Factors come back in ``weight``'s dtype, computed in float64. The whitened factors
-    are written out with an eigendecomposition in 10_activation_aware (any square root of ``C``
-    gives the same factors)."""
+    inputs. "centred" whitens with the covariance instead and folds the mean's share into the
+    bias (see ``RankedFactors.bias_shift``). Factors come back in ``weight``'s dtype, computed
+    in float64. The whitened and centred factors are written out with an eigendecomposition in
+    10_activation_aware (any square root of ``C`` gives the same factors)."""
     check_matrix(weight)
     statistics = _check_statistics(weight, method, statistics)
     matrix = weight.detach().cpu().to(torch.float64)
     if method == "plain":
         decomposition = decompose(matrix)
         right = decomposition.Vh
-    elif method == "whiten":
-        lower = whitening_factor(statistics, damping)
+    elif method in ("whiten", "centred"):
+        lower = whitening_factor(statistics, damping, centred=method == "centred")
         decomposition = decompose(matrix @ lower)
         # Vh L⁻¹, computed as the solution of Lᵀ Z = Vhᵀ (no explicit inverse)
         right = torch.linalg.solve_triangular(lower.T, decomposition.Vh.T, upper=True).T
@@ -193,11 +219,17 @@ def ranked_factors(
         decomposition = decompose(matrix * scale)
         right = decomposition.Vh / scale
     left = decomposition.U * decomposition.singular_values
+    input_mean = statistics.mean() if method == "centred" else None
+
+    def placed(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.to(device=weight.device, dtype=weight.dtype)
+
     return RankedFactors(
-        left.to(device=weight.device, dtype=weight.dtype),
-        right.to(device=weight.device, dtype=weight.dtype),
+        placed(left),
+        placed(right),
         decomposition.singular_values,
         method,
+        None if input_mean is None else placed(input_mean),
     )
 
 
@@ -205,70 +237,22 @@ def factorize_ranked(
     model: nn.Module, factors: dict[str, RankedFactors], ranks: dict[str, int]
 ) -> nn.Module:
     """A copy of ``model`` with each layer in ``ranks`` replaced by a ``FactorizedLinear`` made
-    of the first ``rank`` directions of its ``factors`` (every other parameter copied)."""
+    of the first ``rank`` directions of its ``factors`` (every other parameter copied; centred
+    factors add their ``bias_shift`` to the layer's bias)."""
     missing = sorted(set(ranks) - set(factors))
     if missing:
         raise KeyError(f"no factors for layers {missing}")
 
     def factorizer(name: str, layer: nn.Linear, rank: int) -> FactorizedLinear:
-        # factorize_layers has checked the rank; from_factors checks the factors' shapes
-        return FactorizedLinear.from_factors(layer, *factors[name]._truncated(rank))
+        ranked = factors[name]
+        factorized = FactorizedLinear.from_factors(layer, *ranked.truncated(rank))
+        if ranked.input_mean is not None:
+            if layer.bias is None:
+                raise ValueError(
+                    f"centred factors need a bias to fold the mean into; {name} has none"
+                )
+            with torch.no_grad():
+                factorized.expand.bias += ranked.bias_shift(rank).to(factorized.expand.bias)
+        return factorized
 
     return factorize_layers(model, ranks, factorizer)
-
-
-@torch.no_grad()
-def accuracy_at_every_rank(
-    model: SimpleNN, data: MnistTensors, factors: RankedFactors, chunk: int = 1000
-) -> torch.Tensor:
-    """Test accuracy of ``model`` with ``fc1`` replaced by the first k directions of ``factors``
-    (bias and ``fc2`` kept), for every k = 1..r at once; entry k-1 belongs to rank k
-    (10_activation_aware, for plain and whitened factors alike).
-
-    Like ``RankSweep`` (04_truncate), each rank adds one direction ``a_k (b_kᵀ x)`` to the
-    pre-activations of the rank before. The images go in chunks small enough to stay in the
-    processor's cache while all r ranks are visited, and the sweep runs on one CPU thread:
-    its thousands of small products gain little from threads, and on a busy machine threads
-    wait for each other far longer than the work takes."""
-    if chunk <= 0:
-        raise ValueError(f"chunk must be a positive integer, got {chunk}")
-    left, right = factors.left.detach(), factors.right.detach()
-    if right.shape[1] != model.fc1.in_features or left.shape[0] != model.fc1.out_features:
-        raise ValueError(
-            f"factors of shape {tuple(left.shape)} and {tuple(right.shape)} do not fit fc1 "
-            f"({model.fc1.out_features}×{model.fc1.in_features})"
-        )
-    device = left.device
-    bias = model.fc1.bias.detach().to(device)
-    head_weight = model.fc2.weight.detach().to(device)
-    head_bias = model.fc2.bias.detach().to(device)
-    with one_cpu_thread(device):  # thousands of small products: threads would wait, not work
-        correct = _correct_at_every_rank(data, left, right, bias, head_weight, head_bias, chunk)
-    return correct.double().cpu() / len(data)
-
-
-def _correct_at_every_rank(
-    data: MnistTensors,
-    left: torch.Tensor,
-    right: torch.Tensor,
-    bias: torch.Tensor,
-    head_weight: torch.Tensor,
-    head_bias: torch.Tensor,
-    chunk: int,
-) -> torch.Tensor:
-    device = left.device
-    correct = torch.zeros(left.shape[1], dtype=torch.int64, device=device)
-    # hidden units along the rows, images along the columns: the head's product is then
-    # (10 × hidden) @ (hidden × images), the fast shape for a 10-row weight
-    for start in range(0, len(data), chunk):
-        images = data.images[start : start + chunk].flatten(1).to(device)
-        labels = data.labels[start : start + chunk].to(device)
-        projections = right @ images.T  # (r, images): b_kᵀ x for every direction
-        preactivation = bias[:, None].expand(-1, len(labels)).clone()
-        hidden = torch.empty_like(preactivation)
-        for rank in range(left.shape[1]):
-            preactivation.addr_(left[:, rank], projections[rank])
-            torch.clamp(preactivation, min=0, out=hidden)
-            logits = torch.addmm(head_bias[:, None], head_weight, hidden)
-            correct[rank] += (logits.argmax(0) == labels).sum()
-    return correct

@@ -7,7 +7,6 @@ from torch import nn
 
 from course_utils.activation_aware import (
     InputStatistics,
-    accuracy_at_every_rank,
     collect_input_statistics,
     factorize_ranked,
     ranked_factors,
@@ -55,12 +54,17 @@ def test_statistics_are_running_sums():
     assert statistics.count == 10
     assert torch.allclose(statistics.second_moment(), both.T @ both / 10, atol=1e-6)
     assert torch.allclose(statistics.mean_absolute(), both.abs().mean(0), atol=1e-6)
+    assert torch.allclose(statistics.mean(), both.mean(0), atol=1e-6)
+    centred = both - both.mean(0)
+    assert torch.allclose(statistics.covariance(), centred.T @ centred / 10, atol=1e-6)
 
 
 def test_statistics_refuse_wrong_shapes_and_emptiness():
     statistics = InputStatistics(5)
     with pytest.raises(ValueError, match="no inputs"):
         statistics.second_moment()
+    with pytest.raises(ValueError, match="no inputs"):
+        statistics.covariance()
     with pytest.raises(ValueError, match=r"\(n, 5\)"):
         statistics.add(torch.zeros(3, 4))
 
@@ -72,11 +76,13 @@ def test_plain_factors_are_the_truncated_svd(problem):
     assert torch.allclose(left @ right, low_rank_approximation(weight, 6), atol=1e-10)
 
 
-@pytest.mark.parametrize("method", ["whiten", "scale"])
+@pytest.mark.parametrize("method", ["whiten", "centred", "scale"])
 def test_full_rank_factors_reproduce_the_weight(problem, method):
     weight, inputs = problem
-    left, right = truncated_factors(weight, 24, method, statistics_of(inputs))
+    factors = ranked_factors(weight, method, statistics_of(inputs))
+    left, right = factors.truncated(24)
     assert torch.allclose(left @ right, weight, atol=1e-8)
+    assert torch.allclose(factors.bias_shift(24), torch.zeros(24, dtype=weight.dtype), atol=1e-8)
 
 
 def test_whitening_is_plain_svd_when_inputs_are_isotropic(problem):
@@ -120,6 +126,52 @@ def test_whitening_reaches_the_smallest_possible_output_error(problem, rank):
             right + 1e-3 * torch.randn(right.shape, generator=generator, dtype=right.dtype)
         )
         assert output_error(weight, nudged, statistics) >= errors["whiten"] - 1e-12
+
+
+@pytest.mark.parametrize("rank", [1, 4, 12])
+def test_centred_whitening_is_the_best_weight_and_bias_for_shifted_inputs(problem, rank):
+    weight, inputs = problem
+    shifted = inputs + 3.0 * torch.linspace(-1, 1, 40, dtype=torch.float64)  # a large mean
+    statistics = statistics_of(shifted)
+    mean, covariance = statistics.mean(), statistics.covariance()
+
+    def error_with_bias(approximation, shift):
+        """√ of the mean squared change of W x + b, per input, over the calibration inputs."""
+        change = shifted @ (weight - approximation).T - shift
+        return float(change.square().sum(1).mean().sqrt())
+
+    centred = ranked_factors(weight, "centred", statistics, damping=0.0)
+    left, right = centred.truncated(rank)
+    shift = centred.bias_shift(rank)
+    assert torch.allclose(shift, (weight - left @ right) @ mean, atol=1e-10)
+    # the optimum: the covariance-whitened energy beyond rank k, with the best bias
+    lost = (centred.singular_values[rank:].square().sum()).sqrt().item()
+    assert error_with_bias(left @ right, shift) == pytest.approx(lost, rel=1e-6)
+    assert torch.allclose(  # Eckart–Young on W·L with L Lᵀ = C − μμᵀ
+        centred.singular_values, torch.linalg.svdvals(weight @ torch.linalg.cholesky(covariance))
+    )
+    uncentred = ranked_factors(weight, "whiten", statistics, damping=0.0)
+    other_left, other_right = uncentred.truncated(rank)
+    other = other_left @ other_right
+    # even given the best bias for its weight, the uncentred choice loses more
+    assert error_with_bias(left @ right, shift) < error_with_bias(other, (weight - other) @ mean)
+    assert torch.equal(uncentred.bias_shift(rank), torch.zeros(24, dtype=torch.float64))
+
+
+def test_factorize_ranked_folds_the_centred_shift_into_the_bias(problem):
+    weight, inputs = problem
+    layer = nn.Linear(40, 24).double()
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    factors = ranked_factors(layer.weight, "centred", statistics_of(inputs + 1.0))
+    compressed = factorize_ranked(nn.Sequential(layer), {"0": factors}, {"0": 5})[0]
+    left, right = factors.truncated(5)
+    expected = inputs @ (left @ right).T + layer.bias + factors.bias_shift(5)
+    with torch.no_grad():
+        assert torch.allclose(compressed(inputs), expected, atol=1e-10)
+    unbiased = nn.Linear(40, 24, bias=False).double()
+    with pytest.raises(ValueError, match="need a bias"):
+        factorize_ranked(nn.Sequential(unbiased), {"0": factors}, {"0": 5})
 
 
 def test_bad_arguments_are_refused(problem):
@@ -257,44 +309,3 @@ def test_factorizing_the_tiny_transformer(tiny_bert):
     assert distance(whitened) < distance(plain)
     with pytest.raises(KeyError, match="no factors for layers"):
         factorize_ranked(tiny_bert, {}, ranks)
-
-
-# --- accuracy at every rank from ranked factors (10_activation_aware) ----------------------
-
-
-@pytest.fixture
-def small_mnist_model(small_trained_model):
-    return small_trained_model
-
-
-def test_accuracy_at_every_rank_is_the_factorized_models_accuracy(small_mnist_model):
-    from course_utils.data import load_mnist
-    from course_utils.training import accuracy
-
-    model = small_mnist_model
-    test = load_mnist(False).subset(500)
-    statistics = statistics_of(load_mnist(True).subset(2_000).images.flatten(1))
-    for method in ("plain", "whiten"):
-        factors = ranked_factors(model.fc1.weight, method, statistics)
-        every_rank = accuracy_at_every_rank(model, test, factors, chunk=128)
-        assert every_rank.shape == (64,) and every_rank.dtype == torch.float64
-        for rank in (1, 5, 64):
-            rebuilt = factorize_ranked(model, {"fc1": factors}, {"fc1": rank})
-            assert every_rank[rank - 1].item() == pytest.approx(accuracy(rebuilt, test), abs=2e-3)
-        # the chunk size only changes the order of the work
-        assert torch.allclose(accuracy_at_every_rank(model, test, factors, chunk=500), every_rank)
-
-
-def test_accuracy_at_every_rank_refuses_bad_arguments(small_mnist_model):
-    from course_utils.data import load_mnist
-
-    test = load_mnist(False).subset(10)
-    factors = ranked_factors(small_mnist_model.fc1.weight, "plain")
-    with pytest.raises(ValueError, match="chunk"):
-        accuracy_at_every_rank(small_mnist_model, test, factors, chunk=0)
-    wrong = ranked_factors(torch.randn(32, 100), "plain")
-    with pytest.raises(ValueError, match="do not fit fc1"):
-        accuracy_at_every_rank(small_mnist_model, test, wrong)
-    threads = torch.get_num_threads()
-    accuracy_at_every_rank(small_mnist_model, test, factors)
-    assert torch.get_num_threads() == threads  # the single-thread sweep restores the setting

@@ -1,8 +1,10 @@
-"""RankSweep gives exactly the accuracy of the truncated model, at any rank, fast or slow path."""
+"""RankSweep gives exactly the accuracy of the truncated model, at any rank, fast or slow path,
+for the plain SVD and for any ranked factors (whitened, centred)."""
 
 import pytest
 import torch
 
+from course_utils.activation_aware import InputStatistics, factorize_ranked, ranked_factors
 from course_utils.compress import truncate_layer
 from course_utils.data import load_mnist
 from course_utils.rank_sweep import RankSweep
@@ -40,8 +42,11 @@ def test_predictions_are_the_truncated_models_digits(trained):
         with torch.no_grad():
             expected = truncate_layer(trained, "fc1", rank)(test.images).argmax(1)
         agree = (sweep.predictions(rank) == expected).float().mean().item()
-        assert agree >= 0.998  # a tie between two logits may fall either way
-        assert sweep.accuracy(rank) == (sweep.predictions(rank) == test.labels).float().mean()
+        assert agree >= 0.998, f"rank {rank}: only {agree:.1%} of the digits agree"
+        truncated_accuracy = (expected == test.labels).float().mean().item()
+        assert abs(sweep.accuracy(rank) - truncated_accuracy) <= 1 / 500, (  # a tie: one image
+            f"rank {rank}: sweep {sweep.accuracy(rank):.3f}, truncated {truncated_accuracy:.3f}"
+        )
 
 
 def test_sweep_rejects_ranks_outside_the_layer(trained):
@@ -52,6 +57,8 @@ def test_sweep_rejects_ranks_outside_the_layer(trained):
         sweep.predictions(0)
     with pytest.raises(ValueError, match="from 1 to 64"):
         sweep.accuracies([3, 0])
+    with pytest.raises(ValueError, match="chunk"):
+        sweep.accuracies([3], chunk=0)
 
 
 def test_checkpoints_give_the_same_predictions_from_the_nearest_rank(trained):
@@ -64,3 +71,31 @@ def test_checkpoints_give_the_same_predictions_from_the_nearest_rank(trained):
         assert agree >= 0.998, rank
     with pytest.raises(ValueError, match="at least 1"):
         sweep.keep_checkpoints(every=0)
+
+
+@pytest.mark.parametrize("method", ["plain", "whiten", "centred"])
+def test_sweeping_ranked_factors_is_the_factorized_models_accuracy(trained, method):
+    test = load_mnist(False).subset(500)
+    statistics = InputStatistics(784)
+    statistics.add(load_mnist(True).subset(2_000).images.flatten(1))
+    factors = ranked_factors(trained.fc1.weight, method, statistics)
+    sweep = RankSweep(trained, test, factors=factors)
+    every_rank = sweep.accuracies(range(1, 65), chunk=128)
+    for rank in (1, 5, 64):
+        rebuilt = accuracy(factorize_ranked(trained, {"fc1": factors}, {"fc1": rank}), test)
+        assert every_rank[rank - 1] == pytest.approx(rebuilt, abs=2e-3), f"rank {rank}"
+        assert sweep.accuracy(rank) == pytest.approx(rebuilt, abs=2e-3), f"rank {rank}, alone"
+    # the chunk size only changes the order of the work
+    assert sweep.accuracies(range(1, 65), chunk=500) == pytest.approx(every_rank, abs=1e-12)
+
+
+def test_sweeping_factors_refuses_bad_arguments_and_restores_threads(trained):
+    test = load_mnist(False).subset(10)
+    with pytest.raises(ValueError, match="do not fit fc1"):
+        RankSweep(trained, test, factors=ranked_factors(torch.randn(32, 100), "plain"))
+    plain = ranked_factors(trained.fc1.weight, "plain")
+    with pytest.raises(ValueError, match="not both"):
+        RankSweep(trained, test, RankSweep(trained, test).decomposition, factors=plain)
+    threads = torch.get_num_threads()
+    RankSweep(trained, test, factors=plain).accuracies([1, 64])
+    assert torch.get_num_threads() == threads, "the single-thread sweep must restore the setting"
