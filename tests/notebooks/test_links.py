@@ -95,18 +95,7 @@ def unlinked_mentions(text: str, own_number: str) -> list[str]:
     return found
 
 
-# Chapters whose prose named other notebooks without links when this check arrived; the
-# chapters' authors are linking them now. Take a chapter out once it passes.
-UNLINKED_TODAY = {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}
-
-
-def test_every_mention_of_another_notebook_links_to_it(
-    chapter: Path, request: pytest.FixtureRequest
-) -> None:
-    if chapter.name[:2] in UNLINKED_TODAY:
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason="its prose is being given the links")
-        )
+def test_every_mention_of_another_notebook_links_to_it(chapter: Path) -> None:
     unlinked = unlinked_mentions(_markdown(chapter), chapter.name[:2])
     assert not unlinked, (
         f"{chapter.name} names notebooks without linking them: {unlinked}; write "
