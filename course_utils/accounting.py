@@ -1,6 +1,6 @@
 """How many numbers a layer stores, how many bytes and multiply-adds it costs, the rank at which
 factorizing stops saving anything and the rank that fits a budget (introduced in
-05_parameter_accounting; budgets in 11_transformer)."""
+05_parameter_accounting; budgets in 12_transformer)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def svd_break_even_rank(rows: int, columns: int) -> int:
 
 def rank_for_budget(shape: tuple[int, int] | torch.Size, budget: float) -> int:
     """Largest rank k whose factors hold at most ``budget`` × the dense weights:
-    ``k·(m + n) ≤ budget·m·n`` (at least 1; introduced in 11_transformer)."""
+    ``k·(m + n) ≤ budget·m·n`` (at least 1; introduced in 12_transformer)."""
     rows, columns = shape
     check_dims(rows, columns)
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < math.inf:

@@ -1,6 +1,6 @@
 """Activation-aware low-rank factorization of any ``nn.Linear``: choose the rank-k factors that
 keep the layer's OUTPUTS on real inputs, not its weights (written out by hand on MNIST's fc1 in
-10_activation_aware, used on a pretrained transformer in 11_transformer).
+11_activation_aware, used on a pretrained transformer in 12_transformer).
 
 Plain truncated SVD minimises ``‖W − W'‖_F``, which treats every input direction as equally
 likely. A layer only ever sees its own inputs ``x``, so what matters is the output error
@@ -74,7 +74,7 @@ class InputStatistics:
         return self.total / self.count
 
     def covariance(self) -> torch.Tensor:
-        """``C − μμᵀ = E[(x − μ)(x − μ)ᵀ]``, float64 (written out in 10_activation_aware)."""
+        """``C − μμᵀ = E[(x − μ)(x − μ)ᵀ]``, float64 (written out in 11_activation_aware)."""
         mean = self.mean()
         return self.second_moment() - torch.outer(mean, mean)
 
@@ -202,7 +202,7 @@ def ranked_factors(
     inputs. "centred" whitens with the covariance instead and folds the mean's share into the
     bias (see ``RankedFactors.bias_shift``). Factors come back in ``weight``'s dtype, computed
     in float64. The whitened and centred factors are written out with an eigendecomposition in
-    10_activation_aware (any square root of ``C`` gives the same factors)."""
+    11_activation_aware (any square root of ``C`` gives the same factors)."""
     check_matrix(weight)
     statistics = _check_statistics(weight, method, statistics)
     matrix = weight.detach().cpu().to(torch.float64)

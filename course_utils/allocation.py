@@ -1,5 +1,5 @@
 """A global parameter budget shared among many matrices: which matrix gets how many ranks
-(introduced in 12_transformer_budget).
+(introduced in 13_transformer_budget).
 
 Truncating an m×n matrix to rank k costs ``k·(m + n)`` numbers and leaves a loss equal to the
 sum of its dropped squared singular values (the output error on calibration inputs when the
@@ -101,7 +101,7 @@ def equal_ratio_allocation(
 ) -> Allocation:
     """Every matrix keeps the same share ``ρ = budget / Σ m·n`` of its own weights: the largest
     rank k with ``k·(m + n) ≤ ρ·m·n`` (at least 1); every matrix stays dense when ``ρ ≥ 1``.
-    Below 1 that rank is always under break-even (written out in 12_transformer_budget)."""
+    Below 1 that rank is always under break-even (written out in 13_transformer_budget)."""
     _check(energies, shapes)
     ratio = budget / sum(rows * columns for rows, columns in shapes.values())
     if ratio >= 1:

@@ -1,6 +1,6 @@
 """Low-rank compression of ``nn.Linear`` layers: a same-shape truncation or a factorized
 784→k→500 layer, always in a NEW model with every other parameter copied (04_truncate,
-05_parameter_accounting; any model's linear layers in 11_transformer)."""
+05_parameter_accounting; any model's linear layers in 12_transformer)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class FactorizedLinear(nn.Module):
     ) -> FactorizedLinear:
         """A layer applying ``left @ right`` (out×k times k×in) plus a copy of ``layer``'s bias.
 
-        Any factorization fits, e.g. an activation-aware one (11_transformer).
+        Any factorization fits, e.g. an activation-aware one (12_transformer).
         """
         rank = right.shape[0]
         expected = ((layer.out_features, rank), (rank, layer.in_features))

@@ -1,7 +1,7 @@
 """Test accuracy of SimpleNN with fc1 truncated to any rank, without rebuilding the model:
 one factorization, the test images projected once onto its right factor, then each rank costs
 one small matrix product (introduced in 04_truncate for the plain SVD; it drives the rank
-explorer, and 10_activation_aware sweeps whitened and centred factors with it)."""
+explorer, and 11_activation_aware sweeps whitened and centred factors with it)."""
 
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ HEADLINES = (
         "{:.2%}",
     ),
     Headline(
-        "10_activation_aware",
+        "11_activation_aware",
         "rank10_output_error_whitened",
         "rank 10, whitened SVD: fc1 output error on test images",
         "{:.1%}",

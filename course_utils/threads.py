@@ -1,5 +1,5 @@
 """Running many small CPU products on one thread (used by `RankSweep.accuracies`, the sweep of
-04_truncate and 10_activation_aware, and by the rank explorer of 04_truncate).
+04_truncate and 11_activation_aware, and by the rank explorer of 04_truncate).
 
 PyTorch splits each product over all cores. For products that take a few milliseconds,
 between stretches of Python work, the other threads mostly wait for the next one, and on a

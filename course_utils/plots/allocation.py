@@ -1,5 +1,5 @@
 """How a global budget is shared among a transformer's matrices: the kept share of every
-matrix, layer by layer, one panel per budget (12_transformer_budget)."""
+matrix, layer by layer, one panel per budget (13_transformer_budget)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Singular values and what they keep: a 2×2 SVD drawn step by step, scree plots, explained
 variance, truncation error, spectra of matrices of different sizes (02_spectrum,
-03_explained_variance, 04_truncate, 11_transformer)."""
+03_explained_variance, 04_truncate, 12_transformer)."""
 
 from __future__ import annotations
 

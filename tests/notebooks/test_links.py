@@ -99,7 +99,7 @@ def test_every_mention_of_another_notebook_links_to_it(chapter: Path) -> None:
     unlinked = unlinked_mentions(_markdown(chapter), chapter.name[:2])
     assert not unlinked, (
         f"{chapter.name} names notebooks without linking them: {unlinked}; write "
-        "[notebook 10](10_activation_aware.ipynb)"
+        "[notebook 11](11_activation_aware.ipynb)"
     )
 
 

@@ -116,7 +116,7 @@ def test_top5_agreement_is_the_mean_overlap_of_the_neighbour_sets():
     assert 0.0 < result.top5 < 1.0
 
 
-# --- the task measure and the paired test (12_transformer_budget) ------------------------
+# --- the task measure and the paired test (13_transformer_budget) ------------------------
 
 
 def test_same_topic_hits_look_at_the_nearest_neighbour():
@@ -256,7 +256,7 @@ def test_the_packaged_model_loads_offline(minilm):
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
-# --- healing (12_transformer_budget) -----------------------------------------------------
+# --- healing (13_transformer_budget) -----------------------------------------------------
 
 
 def test_distill_factors_trains_only_the_factors_and_lowers_the_loss(tiny_model):
