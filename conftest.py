@@ -24,6 +24,8 @@ regular expressions in tests/notebooks/nbval_sanitize.cfg.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from datetime import datetime
 from functools import cache
 from itertools import groupby
@@ -75,6 +77,18 @@ def pytest_itemcollected(item) -> None:
         return
     if isinstance(item, IPyNbCell) and UNCOMPARED_TAGS.keys() & set(cell_tags(item.cell)):
         item.options["check"] = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a parallel run, each worker (and each notebook kernel it starts) gets its share of the
+    cores: two workers on two cores, each with PyTorch's two threads, made training many times
+    slower than one process did."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read by each kernel nbval starts
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
