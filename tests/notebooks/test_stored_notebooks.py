@@ -332,14 +332,14 @@ def aside_problems(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def main_path_words(notebook: nbformat.NotebookNode) -> int:
-    """Words of markdown and code source before the first `## Summary` cell, cells tagged
-    ``optional`` left out (the rule of the reading-time budget)."""
+    """Words (``\\w+`` runs) of markdown and code source before the first `## Summary` cell,
+    cells tagged ``optional`` left out (the rule of the reading-time budget)."""
     words = 0
     for cell in notebook.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Summary"):
             break
         if cell.cell_type in ("markdown", "code") and not _is_optional(cell):
-            words += len(cell.source.split())
+            words += len(re.findall(r"\w+", cell.source))
     return words
 
 
@@ -369,11 +369,15 @@ def test_the_aside_and_reading_time_rules_catch_what_they_should() -> None:
             code,
             markdown("#### A detail of the aside", OPTIONAL),
             markdown("## Back on the path\nThree."),
+            nbformat.v4.new_code_cell("w_k = f(a, b)  # don't"),
             markdown("## Summary\nNot counted."),
         ]
     )
     assert aside_problems(good) == []
-    assert main_path_words(good) == 6 + 6  # "# 99 · Title One two." and "## Back ... Three."
+    # words are \w+ runs, not whitespace-separated pieces: "#", "·", "=" and "(" are none,
+    # "two." is one and "don't" two; "99 Title One two", "Back on the path Three",
+    # "w_k f a b don t"
+    assert main_path_words(good) == 4 + 5 + 6
     untagged = markdown("### Optional: forgotten\ntext")
     headless = markdown("An aside without its heading", OPTIONAL)
     swallowing = markdown("### Optional: x\n## A main section", OPTIONAL)
