@@ -378,3 +378,37 @@ def generate(
             following = torch.multinomial(logits.softmax(-1).cpu(), 1, generator=generator)[0]
         tokens = torch.cat([tokens, following.reshape(1, 1).to(device)], 1)
     return decode(tokens[0, -new_bytes:].tolist()) if new_bytes else ""
+
+
+# --- comparisons on the held-out text -------------------------------------------------------
+
+
+def perplexity_by_part(
+    model: nn.Module, windows: torch.Tensor, parts: int = 4
+) -> tuple[float, torch.Tensor]:
+    """Held-out perplexity over all ``windows``, and the mean loss (nats per byte) of each of
+    ``parts`` consecutive parts of them (different modules), for paired comparisons."""
+    if parts < 2 or len(windows) % parts:
+        raise ValueError(f"{len(windows)} windows do not split into {parts} equal parts (≥ 2)")
+    losses = window_losses(model, windows)
+    return math.exp(float(losses.mean())), losses.reshape(parts, -1).mean(1)
+
+
+def paired_verdict(
+    first: torch.Tensor, second: torch.Tensor, margin: float
+) -> tuple[float, float, float, str]:
+    """Mean gap ``first − second`` in loss over the same parts, its 95% interval and a call:
+    "second better" (the interval above ``margin``), "first better" (below ``−margin``) or
+    "too close to call", as 07_is_it_worth_it decides."""
+    from course_utils.seeds import spread
+
+    gaps = spread((first - second).tolist())
+    low, high = gaps.interval()
+    call = (
+        "second better"
+        if low > margin
+        else "first better"
+        if high < -margin
+        else "too close to call"
+    )
+    return gaps.mean, low, high, call
