@@ -117,15 +117,15 @@ def quantize_rows_gptq(
                 f"inputs must have shape (n, {columns}) for a weight with {columns} columns, "
                 f"got {tuple(inputs.shape)}"
             )
-        x = inputs.detach().to(torch.float64)
+        x = inputs.detach().to(device=weight.device, dtype=torch.float64)
         hessian = x.T @ x
     if hessian.shape != (columns, columns):
         raise ValueError(f"hessian must be {columns}×{columns}, got {tuple(hessian.shape)}")
     if not damping > 0:
         raise ValueError(f"damping must be positive, got {damping!r}")
-    h = hessian.detach().to(torch.float64)
+    h = hessian.detach().to(device=weight.device, dtype=torch.float64)
     ridge = damping * h.diagonal().mean().clamp_min(1e-12)
-    h = h + ridge * torch.eye(columns, dtype=torch.float64)
+    h = h + ridge * torch.eye(columns, dtype=torch.float64, device=h.device)
     # upper Cholesky factor of H⁻¹: row j holds how column j's error spreads to columns > j
     inverse_factor = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)))
     inverse_factor = inverse_factor.T
