@@ -282,3 +282,20 @@ def test_shipped_checkpoint_is_what_the_loop_produces(corpus: causal_lm.Corpus) 
     assert math.isclose(sum(replayed[-20:]) / 20, sum(shipped[-20:]) / 20, abs_tol=0.01), (
         "the replayed run ends elsewhere"
     )
+
+
+def test_perplexity_by_part_splits_the_windows() -> None:
+    windows = torch.randint(0, 256, (8, 11))
+    whole, parts = causal_lm.perplexity_by_part(Uniform(), windows, parts=4)
+    assert whole == pytest.approx(256.0)
+    assert parts.shape == (4,) and torch.allclose(parts, torch.full((4,), math.log(256.0)).double())
+    with pytest.raises(ValueError, match="equal parts"):
+        causal_lm.perplexity_by_part(Uniform(), windows, parts=3)
+
+
+def test_paired_verdict_needs_the_interval_past_the_margin() -> None:
+    first = torch.tensor([1.10, 1.12, 1.11, 1.13])
+    assert causal_lm.paired_verdict(first, first - 0.1, 0.01)[3] == "second better"
+    assert causal_lm.paired_verdict(first - 0.1, first, 0.01)[3] == "first better"
+    noisy = first + torch.tensor([0.05, -0.05, 0.04, -0.04])
+    assert causal_lm.paired_verdict(first, noisy, 0.01)[3] == "too close to call"
