@@ -256,7 +256,8 @@ REPLAYED_STEPS = 120
 
 def test_shipped_checkpoint_is_what_the_loop_produces(corpus: causal_lm.Corpus) -> None:
     """The first steps of the shipped run, replayed from the same seed, give the same losses
-    (within what kernel paths move them: measured under ATEN_CPU_CAPABILITY=default too)."""
+    (within what kernel paths move them: with ATEN_CPU_CAPABILITY=default the largest gap over
+    the 120 steps was 5e-6 nats, against the AVX-512 run that made the log)."""
     log = training_log()
     settings = log["training"]
     assert {k: settings[k] for k in TRAINING_SETTINGS} == json.loads(
@@ -276,10 +277,10 @@ def test_shipped_checkpoint_is_what_the_loop_produces(corpus: causal_lm.Corpus) 
         clip_norm=settings["clip_norm"],
     )
     shipped = log["losses"][:REPLAYED_STEPS]
-    assert abs(replayed[0] - shipped[0]) < 1e-3, "the first loss (same init, same bytes) differs"
+    assert abs(replayed[0] - shipped[0]) < 1e-4, "the first loss (same init, same bytes) differs"
     worst = max(abs(a - b) for a, b in zip(replayed, shipped, strict=True))
-    assert worst < 0.05, f"replayed losses drift from the shipped log by up to {worst:.4f}"
-    assert math.isclose(sum(replayed[-20:]) / 20, sum(shipped[-20:]) / 20, abs_tol=0.01), (
+    assert worst < 5e-3, f"replayed losses drift from the shipped log by up to {worst:.4f}"
+    assert math.isclose(sum(replayed[-20:]) / 20, sum(shipped[-20:]) / 20, abs_tol=1e-3), (
         "the replayed run ends elsewhere"
     )
 
