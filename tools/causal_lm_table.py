@@ -51,6 +51,14 @@ def main() -> None:
         }
         energies = {n: f.singular_values**2 for n, f in factors["whiten"].items()}
         original = perplexity(model, held_out)
+        ratios = {
+            n: float(s.mean_absolute().max() / s.mean_absolute().median())
+            for n, s in statistics.items()
+        }
+        worst = max(ratios, key=ratios.get)
+        print(
+            f"<!-- seed {seed}: largest channel / median channel {ratios[worst]:.1f}× ({worst}) -->"
+        )
         for removed in REMOVED:
             ranks = equal_ratio_allocation(energies, shapes, weight_budget(shapes, removed)).ranks
             row = [
