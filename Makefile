@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[dev,tools,transformer]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,tools,transformer,llm]"
 	touch $(STAMP)
 
 course: install

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -95,3 +96,88 @@ def checkpoint_bytes(model: nn.Module) -> int:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes
+
+
+# Bytes of each storage format of one weight matrix (10_bytes_not_parameters). Every format's
+# overhead is counted: scales (one per row, float16 unless told), indices, bitmasks.
+FLOAT_BYTES = {32: 4, 16: 2}
+
+
+def _check_count(name: str, value: int, largest: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= largest:
+        raise ValueError(f"{name} must be an integer from 0 to {largest}, got {value!r}")
+
+
+def _value_bytes(count: int, rows: int, value_bits: int, scale_bytes: int) -> int:
+    """``count`` values: float32/float16 as they are, or integer codes of ``value_bits`` bits
+    (2–8) packed in whole bytes plus one scale per row."""
+    if value_bits in FLOAT_BYTES:
+        return count * FLOAT_BYTES[value_bits]
+    if isinstance(value_bits, bool) or value_bits not in range(2, 9):
+        raise ValueError(f"value_bits must be 32, 16 or an integer from 2 to 8, got {value_bits!r}")
+    return math.ceil(count * value_bits / 8) + rows * scale_bytes
+
+
+def dense_bytes(rows: int, columns: int, value_bits: int = 32, scale_bytes: int = 2) -> int:
+    """A dense ``rows × columns`` weight: float32/float16, or codes of 2–8 bits packed row by row
+    (``ceil(columns·bits/8)`` bytes per row) with one scale per row."""
+    check_dims(rows, columns)
+    if value_bits in FLOAT_BYTES:
+        return rows * columns * FLOAT_BYTES[value_bits]
+    row_bytes = _value_bytes(columns, 1, value_bits, scale_bytes)
+    return rows * row_bytes
+
+
+def factor_bytes(
+    rows: int, columns: int, rank: int, value_bits: int = 32, scale_bytes: int = 2
+) -> int:
+    """The two folded factors (rows × rank and rank × columns), each stored as
+    :func:`dense_bytes` (quantized factors carry a scale per row of each factor)."""
+    check_dims(rows, columns)
+    check_rank(rank, (rows, columns))
+    return dense_bytes(rows, rank, value_bits, scale_bytes) + dense_bytes(
+        rank, columns, value_bits, scale_bytes
+    )
+
+
+def csr_bytes(
+    rows: int,
+    columns: int,
+    nonzeros: int,
+    value_bits: int = 32,
+    index_bytes: int = 4,
+    scale_bytes: int = 2,
+) -> int:
+    """Compressed sparse rows: the ``nonzeros`` values, one column index each
+    (``index_bytes``, int32 by default) and ``rows + 1`` row offsets; quantized values add one
+    scale per row."""
+    check_dims(rows, columns)
+    _check_count("nonzeros", nonzeros, rows * columns)
+    indices = nonzeros * index_bytes + (rows + 1) * index_bytes
+    return _value_bytes(nonzeros, rows, value_bits, scale_bytes) + indices
+
+
+def bitmask_bytes(
+    rows: int, columns: int, nonzeros: int, value_bits: int = 32, scale_bytes: int = 2
+) -> int:
+    """One bit per entry saying whether it is kept (``ceil(rows·columns/8)`` bytes), then the
+    ``nonzeros`` kept values in order; quantized values add one scale per row."""
+    check_dims(rows, columns)
+    _check_count("nonzeros", nonzeros, rows * columns)
+    return math.ceil(rows * columns / 8) + _value_bytes(nonzeros, rows, value_bits, scale_bytes)
+
+
+def largest_fitting(size: Callable[[int], int], largest: int, budget: int, what: str) -> int:
+    """The largest ``n`` in 1..``largest`` with ``size(n) ≤ budget`` bytes (``size`` must grow
+    with ``n``); a ``ValueError`` when even ``n = 1`` does not fit, naming the smallest budget
+    that would."""
+    if size(1) > budget:
+        raise ValueError(f"{what} needs at least {size(1):,} bytes, the budget is {budget:,}")
+    low, high = 1, largest
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(middle) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low

@@ -4,14 +4,19 @@ import pytest
 import torch
 
 from course_utils.accounting import (
+    bitmask_bytes,
     break_even_rank,
     checkpoint_bytes,
     count_parameters,
+    csr_bytes,
+    dense_bytes,
     dense_multiply_adds,
     dense_weight_count,
+    factor_bytes,
     factorized_layer_parameters,
     factorized_multiply_adds,
     folded_storage,
+    largest_fitting,
     parameter_bytes,
     rank_for_budget,
     svd_break_even_rank,
@@ -103,3 +108,59 @@ def test_the_original_layout_breaks_even_earlier_than_the_folded_one() -> None:
     assert svd_break_even_rank(500, 784) == 254 < break_even_rank(500, 784) == 305
     assert svd_storage(500, 784, 254) < 392_000 <= svd_storage(500, 784, 255)
     assert svd_break_even_rank(1, 1) == 0  # 1 + 1 + 1 numbers never beat one
+
+
+# Bytes of each storage format (10_bytes_not_parameters)
+
+
+def test_dense_and_factor_bytes_of_fc1():
+    assert dense_bytes(500, 784) == 1_568_000
+    assert dense_bytes(500, 784, 16) == 784_000
+    assert dense_bytes(500, 784, 8) == 500 * (784 + 2)
+    assert dense_bytes(500, 784, 4, scale_bytes=4) == 500 * (392 + 4)
+    assert factor_bytes(500, 784, 10) == 4 * 10 * 1284
+    assert factor_bytes(500, 784, 10, 16) == 2 * 10 * 1284
+    # int8 factors: 500×10 with 500 scales, 10×784 with 10 scales
+    assert factor_bytes(500, 784, 10, 8) == 500 * (10 + 2) + 10 * (784 + 2)
+
+
+def test_csr_and_bitmask_bytes_of_a_known_mask():
+    # a 3×4 mask with 5 kept entries: [[1,0,0,1],[0,0,0,0],[1,1,0,1]]
+    mask = torch.tensor([[1, 0, 0, 1], [0, 0, 0, 0], [1, 1, 0, 1]], dtype=torch.bool)
+    nonzeros = int(mask.sum())
+    row_offsets = [0, *mask.sum(1).cumsum(0).tolist()]
+    assert nonzeros == 5 and row_offsets == [0, 2, 2, 5]
+    # float32 values 5·4, int32 column indices 5·4, row offsets (3+1)·4
+    assert csr_bytes(3, 4, nonzeros) == 20 + 20 + 16 == 56
+    # int8 values: 5 bytes, plus one float16 scale per row
+    assert csr_bytes(3, 4, nonzeros, 8) == 5 + 3 * 2 + 20 + 16
+    # 12 entries: 2 bytes of mask, then the values
+    assert bitmask_bytes(3, 4, nonzeros) == 2 + 20
+    assert bitmask_bytes(3, 4, nonzeros, 8) == 2 + 5 + 6
+    assert bitmask_bytes(500, 784, 0) == 49_000
+
+
+def test_largest_fitting_finds_the_last_size_in_budget_and_names_the_smallest():
+    def size(rank):
+        return factor_bytes(500, 784, rank)
+
+    assert largest_fitting(size, 500, 15_680, "rank") == 3  # 3·1284·4 = 15,408 ≤ 15,680
+    assert largest_fitting(size, 500, 10**9, "rank") == 500
+    with pytest.raises(ValueError, match="at least 5,136 bytes"):
+        largest_fitting(size, 500, 5_000, "rank-1 factors")
+
+
+@pytest.mark.parametrize("bits", [1, 9, 12, 64, True])
+def test_byte_counts_refuse_impossible_value_bits(bits):
+    with pytest.raises(ValueError, match="32, 16 or an integer from 2 to 8"):
+        dense_bytes(5, 5, bits)
+    with pytest.raises(ValueError, match="32, 16 or an integer from 2 to 8"):
+        csr_bytes(5, 5, 3, bits)
+
+
+@pytest.mark.parametrize("nonzeros", [-1, 26, 2.0])
+def test_byte_counts_refuse_impossible_nonzeros(nonzeros):
+    with pytest.raises(ValueError, match="from 0 to 25"):
+        csr_bytes(5, 5, nonzeros)
+    with pytest.raises(ValueError, match="from 0 to 25"):
+        bitmask_bytes(5, 5, nonzeros)
