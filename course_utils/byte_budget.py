@@ -256,3 +256,32 @@ def knob_for_budget(form: Format, budget: int, name: str = "this format") -> int
     """The largest knob of ``form`` whose bytes fit ``budget``; a ``ValueError`` naming the
     smallest budget the format can reach when none fits."""
     return largest_fitting(form.size, form.largest, budget, name)
+
+
+def budget_rows(
+    model: SimpleNN,
+    statistics: InputStatistics,
+    budgets: dict[float, int],
+    evaluate: Callable[[nn.Module], float],
+    fine_tuned: dict[float, list[str]] | None = None,
+    tune: Callable[[nn.Module], nn.Module] | None = None,
+) -> list[dict]:
+    """One row per format and budget (``budgets``: share of the dense bytes → bytes) that the
+    format can reach: ``method``, ``share``, ``bytes``, ``knob`` and ``evaluate(model)`` as
+    ``accuracy``; plus a "<name> + fine-tune" row for each name in ``fine_tuned[share]``, stored
+    after ``tune(start)``. A knob two budgets share is evaluated once."""
+    formats = fc1_formats(model, statistics)
+    rows, untrained = [], {}
+    for share, budget in budgets.items():
+        for name, form in formats.items():
+            if form.size(1) > budget:
+                continue  # the format cannot get this small
+            knob = knob_for_budget(form, budget, name)
+            if (name, knob) not in untrained:
+                untrained[name, knob] = evaluate(form.model(knob))
+            row = {"share": share, "bytes": form.size(knob), "knob": knob}
+            rows.append({**row, "method": name, "accuracy": untrained[name, knob]})
+            if name in (fine_tuned or {}).get(share, []):
+                tuned = form.store(tune(form.start(knob)), knob)
+                rows.append({**row, "method": f"{name} + fine-tune", "accuracy": evaluate(tuned)})
+    return rows

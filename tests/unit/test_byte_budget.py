@@ -8,6 +8,7 @@ from course_utils.accounting import dense_bytes
 from course_utils.activation_aware import InputStatistics
 from course_utils.byte_budget import (
     QuantizationAwareLinear,
+    budget_rows,
     drop_hidden_units,
     fc1_formats,
     knob_for_budget,
@@ -98,3 +99,31 @@ def test_figures_build():
     timing = Timing(0.002, 0.001, 0.003, 9)
     latency = latency_figure({1: {"a": timing}, 10: {"a": timing}}, "title")
     assert len(latency.data) == 2
+
+
+def test_budget_rows_cover_every_reachable_format_once_per_budget(model_and_formats):
+    model, formats = model_and_formats
+    statistics = InputStatistics(784)
+    statistics.add(torch.rand(200, 784))
+    budgets = {0.01: 15_680, 0.065: 101_920}
+    tuned = []
+    rows = budget_rows(
+        model,
+        statistics,
+        budgets,
+        evaluate=lambda compressed: 0.5,
+        fine_tuned={0.065: ["SVD, int8"]},
+        tune=lambda start: tuned.append(start) or start,
+    )
+    reachable = {
+        (share, name)
+        for share, budget in budgets.items()
+        for name, form in formats.items()
+        if form.size(1) <= budget
+    }
+    assert {(row["share"], row["method"]) for row in rows} == reachable | {
+        (0.065, "SVD, int8 + fine-tune")
+    }
+    assert not any(row["method"].startswith("int") for row in rows if row["share"] == 0.01)
+    assert all(row["bytes"] <= budgets[row["share"]] for row in rows)
+    assert len(tuned) == 1
