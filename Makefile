@@ -19,12 +19,11 @@ $(STAMP): pyproject.toml
 course: install
 	$(BIN)/python -m tools.run_course
 
-# Tests run in this one process by default; TEST_WORKERS=N runs them in N (pytest-xdist), a whole
-# file or notebook to a worker, the longest first (conftest.py). Two workers on two cores, each
-# kernel with PyTorch's own threads, made training many times slower (measured in a fresh clone:
-# base models took a minute or more each), so parallel runs need a core per worker.
-TEST_WORKERS ?= 0
-PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+# Tests run in one process per core (at most four), each with its share of PyTorch's threads
+# (conftest.py); a whole file or notebook goes to one worker, the longest first.
+# TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(min(4, os.cpu_count() or 1))")
+PARALLEL := $(if $(filter 0 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 PYTEST := $(BIN)/python -m pytest $(PARALLEL) --durations=15
 
 test: install

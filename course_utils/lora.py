@@ -9,6 +9,7 @@ construction.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -31,7 +32,9 @@ def add_lora(
         raise ValueError(f"the LoRA rank must be a positive integer, got {rank!r}")
     torch.manual_seed(seed)
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.0)
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft 0.21 calls a method transformers 5 renamed
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing`", FutureWarning)
+        return get_peft_model(model, config)
 
 
 def lora_updates(model: nn.Module) -> dict[str, torch.Tensor]:
