@@ -401,14 +401,10 @@ def paired_verdict(
     "second better" (the interval above ``margin``), "first better" (below ``−margin``) or
     "too close to call", as 07_is_it_worth_it decides."""
     from course_utils.seeds import spread
+    from course_utils.verdicts import verdict
 
     gaps = spread((first - second).tolist())
     low, high = gaps.interval()
-    call = (
-        "second better"
-        if low > margin
-        else "first better"
-        if high < -margin
-        else "too close to call"
-    )
+    calls = {"ahead": "second better", "behind": "first better"}
+    call = calls.get(verdict(gaps, margin), "too close to call")
     return gaps.mean, low, high, call
