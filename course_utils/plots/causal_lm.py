@@ -15,6 +15,9 @@ METHOD_COLORS = {
     "scale": COLORS["random"],
     "whiten": COLORS["compressed"],
 }
+METHOD_NAMES = {"plain": "plain SVD", "scale": "ASVD (α = 0.5)", "whiten": "SVD-LLM whitening"}
+TOP_LEFT = {"x": 0.02, "xanchor": "left", "y": 0.98, "yanchor": "top"}
+TOP_RIGHT = {"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top"}
 
 
 def loss_curve(losses: Sequence[float], title: str, every: int = 25) -> go.Figure:
@@ -42,7 +45,8 @@ def loss_curve(losses: Sequence[float], title: str, every: int = 25) -> go.Figur
             ),
         ]
     )
-    return styled(figure, title, "training step", "cross-entropy (nats per byte)")
+    styled(figure, title, "training step", "cross-entropy (nats per byte)")
+    return figure.update_layout(legend=TOP_RIGHT)
 
 
 def perplexity_by_removed(
@@ -58,14 +62,12 @@ def perplexity_by_removed(
                 x=[100 * s for s in shares],
                 y=[by_share[s] for s in shares],
                 mode="lines+markers",
-                name=method,
+                name=METHOD_NAMES.get(method, method),
                 line={"color": METHOD_COLORS.get(method, COLORS["trained"])},
             )
         )
     figure.add_hline(
         y=original, line={"color": COLORS["reference"], "dash": "dot"}, annotation_text="original"
     )
-    figure.update_layout(legend={"x": 0.02, "xanchor": "left", "y": 0.98, "yanchor": "top"})
-    return styled(
-        figure, title, "block-matrix parameters removed (%)", "held-out perplexity per byte"
-    )
+    styled(figure, title, "block-matrix parameters removed (%)", "held-out perplexity per byte")
+    return figure.update_layout(legend=TOP_LEFT)

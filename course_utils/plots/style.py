@@ -48,14 +48,16 @@ def styled(
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Tick values 1, 2, 5 × 10ⁿ covering ``[low, high]``, so that a log axis shows whole labels
-    ("200", "500") instead of bare minor digits."""
+    ("200", "500") instead of bare minor digits; over more than six decades, powers of ten only,
+    so that the labels do not overlap."""
     if not 0 < low <= high:
         raise ValueError(f"a log axis needs 0 < low <= high, got {low} and {high}")
+    mantissas, slack = ((1,), 10) if high / low > 1e6 else ((1, 2, 5), 1.5)
     ticks = []
     for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in (1, 2, 5):
+        for mantissa in mantissas:
             value = mantissa * 10.0**exponent
-            if low / 1.5 <= value <= high * 1.5:
+            if low / slack <= value <= high * slack:
                 ticks.append(value)
     return ticks
 

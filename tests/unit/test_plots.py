@@ -13,6 +13,7 @@ from course_utils.seeds import spread
 def test_log_ticks_cover_the_range_with_whole_labels():
     assert plots.log_ticks(1, 500) == [1, 2, 5, 10, 20, 50, 100, 200, 500]
     assert plots.log_ticks(3, 40) == [2, 5, 10, 20, 50]
+    assert plots.log_ticks(2e-9, 0.2) == pytest.approx([10.0**n for n in range(-9, 1)])
 
 
 def test_log_ticks_refuse_a_range_a_log_axis_cannot_show():
