@@ -7,13 +7,10 @@ from course_utils.verdicts import paired_gaps, verdict
 
 
 def test_paired_gaps_pair_by_seed_whatever_the_order():
-    rows = [
-        {"seed": 1, "method": "a", "share": 0.1, "accuracy": 0.90},
-        {"seed": 0, "method": "a", "share": 0.1, "accuracy": 0.80},
-        {"seed": 0, "method": "b", "share": 0.1, "accuracy": 0.75},
-        {"seed": 1, "method": "b", "share": 0.1, "accuracy": 0.95},
-        {"seed": 0, "method": "b", "share": 0.2, "accuracy": 0.00},
-    ]
+    measured = [(1, "a", 0.1, 0.90), (0, "a", 0.1, 0.80), (0, "b", 0.1, 0.75), (1, "b", 0.1, 0.95)]
+    measured.append((0, "b", 0.2, 0.0))  # a budget where "a" was not measured
+    keys = ("seed", "method", "share", "accuracy")
+    rows = [dict(zip(keys, values, strict=True)) for values in measured]
     assert paired_gaps(rows, "a", "b", share=0.1) == pytest.approx([0.05, -0.05])
     with pytest.raises(ValueError, match="same seeds"):
         paired_gaps(rows, "a", "b", share=0.2)
